@@ -1,0 +1,38 @@
+# Two entry points for a fresh machine: `make sandbox` and `make test`.
+# Each creates its own virtualenv in .venv and installs what it needs first.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: sandbox test lint typecheck unit bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-sandbox: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[sandbox]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-sandbox
+
+sandbox: $(VENV)/.installed-sandbox
+	$(BIN)/port-bridge --help
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check port_bridge tests
+	$(BIN)/ruff format --check port_bridge tests
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
