@@ -1,0 +1,126 @@
+"""Object checks a real API server makes before it stores anything.
+
+Names must follow Kubernetes' DNS rules; custom resources are defaulted, pruned and validated
+against their CRD's structural ``openAPIV3Schema``. Stock kmock stores whatever it is sent, so a
+bridge that rendered an invalid request would pass every test and fail in a real cluster.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft4Validator
+
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_ENVELOPE = ("apiVersion", "kind", "metadata")
+
+
+def name_errors(name: str, *, label: bool) -> list[str]:
+    """Why ``name`` is not a valid object name: a DNS-1123 label (63) or subdomain (253)."""
+    limit, pattern, kind = (63, DNS1123_LABEL, "label") if label else (253, DNS1123_SUBDOMAIN, "subdomain")
+    errors = []
+    if len(name) > limit:
+        errors.append(f"must be no more than {limit} characters")
+    if not pattern.fullmatch(name):
+        errors.append(
+            f"a lowercase RFC 1123 {kind} must consist of lower case alphanumeric characters, '-'"
+            + ("" if label else " or '.'")
+            + ", and must start and end with an alphanumeric character"
+        )
+    return errors
+
+
+def apply_defaults(value: Any, schema: Mapping[str, Any]) -> Any:
+    """Fill in ``default`` values for absent properties, recursively, as the API server does."""
+    if isinstance(value, dict) and schema.get("type", "object") == "object":
+        for key, subschema in (schema.get("properties") or {}).items():
+            if key not in value and "default" in subschema:
+                value[key] = subschema["default"]
+            if key in value:
+                value[key] = apply_defaults(value[key], subschema)
+        additional = schema.get("additionalProperties")
+        if isinstance(additional, Mapping):
+            for key in value.keys() - (schema.get("properties") or {}).keys():
+                value[key] = apply_defaults(value[key], additional)
+    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        return [apply_defaults(item, schema["items"]) for item in value]
+    return value
+
+
+def prune(value: Any, schema: Mapping[str, Any]) -> Any:
+    """Drop fields the structural schema does not declare (unless it preserves unknown fields)."""
+    if isinstance(value, dict):
+        if schema.get("x-kubernetes-preserve-unknown-fields"):
+            properties = schema.get("properties") or {}
+            return {
+                key: prune(item, properties.get(key, {"x-kubernetes-preserve-unknown-fields": True}))
+                for key, item in value.items()
+            }
+        properties = schema.get("properties")
+        additional = schema.get("additionalProperties")
+        if properties is None and isinstance(additional, Mapping):
+            return {key: prune(item, additional) for key, item in value.items()}
+        if properties is None and additional is True:
+            return value
+        declared = properties or {}
+        return {key: prune(item, declared[key]) for key, item in value.items() if key in declared}
+    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        return [prune(item, schema["items"]) for item in value]
+    return value
+
+
+def _for_validation(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The CRD schema as JSON Schema: ``nullable`` becomes a null alternative."""
+    converted: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "properties" and isinstance(value, Mapping):
+            converted[key] = {name: _for_validation(sub) for name, sub in value.items()}
+        elif key in ("items", "additionalProperties", "not") and isinstance(value, Mapping):
+            converted[key] = _for_validation(value)
+        elif key in ("allOf", "anyOf", "oneOf") and isinstance(value, list):
+            converted[key] = [_for_validation(sub) for sub in value]
+        elif key == "x-kubernetes-int-or-string" and value:
+            converted["type"] = ["integer", "string"]
+        elif not key.startswith("x-kubernetes-") and key != "nullable":
+            converted[key] = value
+    if schema.get("nullable") and isinstance(converted.get("type"), str):
+        converted["type"] = [converted["type"], "null"]
+    return converted
+
+
+def schema_errors(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(field path, message)`` for each way ``obj`` breaks its CRD schema, envelope excluded."""
+    body_schema = dict(_for_validation(schema))
+    properties = {k: v for k, v in (body_schema.get("properties") or {}).items() if k not in _ENVELOPE}
+    body_schema["properties"] = properties
+    body = {key: value for key, value in obj.items() if key not in _ENVELOPE}
+    errors = []
+    for error in sorted(Draft4Validator(body_schema).iter_errors(body), key=lambda e: list(e.absolute_path)):
+        path = ".".join(str(part) for part in error.absolute_path) or "<root>"
+        errors.append(
+            (path, f"Invalid value: {error.instance!r}: {path} in body {_reason(error.validator, error)}")
+        )
+    name = (obj.get("metadata") or {}).get("name", "")
+    name_schema = ((schema.get("properties") or {}).get("metadata") or {}).get("properties", {}).get(
+        "name"
+    ) or {}
+    if "maxLength" in name_schema and len(name) > name_schema["maxLength"]:
+        errors.append(("metadata.name", f"Too long: may not be longer than {name_schema['maxLength']}"))
+    return errors
+
+
+def _reason(keyword: Any, error: Any) -> str:
+    match keyword:
+        case "pattern":
+            return f"should match '{error.validator_value}'"
+        case "enum":
+            return f"should be one of {error.validator_value!r}"
+        case "type":
+            return f"must be of type {error.validator_value}"
+        case "required":
+            return f"is required: {error.message}"
+        case _:
+            return f"{error.message}"
