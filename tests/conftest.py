@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import kubernetes
 import pytest
 
+from port_bridge.sandbox.kratix import Era, KratixSimulator, Timings
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.kube.crds import load_manifests
 from port_bridge.sandbox.shared import locate_shared_dir
@@ -68,3 +69,77 @@ def kube_client(kube: KubeApiServer) -> Iterator[kubernetes.client.ApiClient]:
     configuration.host = kube.url
     with kubernetes.client.ApiClient(configuration) as client:
         yield client
+
+
+# --- Kratix simulator ---
+
+FAST_KRATIX = Timings(pickup=0.005, pipeline=0.02, works=0.01, delete_pipeline=0.02)
+StartKratix = Callable[..., KratixSimulator]
+
+
+@pytest.fixture
+def start_kratix(kube_client: kubernetes.client.ApiClient) -> Iterator[StartKratix]:
+    """Start a Kratix simulator (``era=``, ``timings=``); fails the test on its errors."""
+    started: list[KratixSimulator] = []
+
+    def start(*, era: Era = Era.CURRENT, timings: Timings = FAST_KRATIX) -> KratixSimulator:
+        simulator = KratixSimulator(kube_client, era=era, timings=timings).start()
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        simulator.stop()
+        assert simulator.errors == []
+
+
+# --- Port emulator ---
+
+import requests  # noqa: E402 - this section is appended to a shared conftest
+
+from port_bridge.sandbox.port import PortEmulator  # noqa: E402
+from port_bridge.sandbox.shared import require_file  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def port_spec_path(shared_dir: Path) -> Path:
+    return require_file(shared_dir / "port" / "apispec.yaml", what="Port's OpenAPI spec")
+
+
+@pytest.fixture
+def port_emulator(port_spec_path: Path) -> Iterator[PortEmulator]:
+    """A fresh Port emulator; fails the test on emulator bugs."""
+    with PortEmulator(spec_path=port_spec_path) as emulator:
+        yield emulator
+    assert emulator.internal_errors == []
+
+
+class PortApi:
+    """Requests to the emulator with its active bearer token: ``port_api.patch("/v1/...", json=...)``."""
+
+    def __init__(self, emulator: PortEmulator) -> None:
+        self.emulator = emulator
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {**self.emulator.auth_headers(), **kwargs.pop("headers", {})}
+        return requests.request(method, self.emulator.url + path, headers=headers, timeout=5, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def port_api(port_emulator: PortEmulator) -> PortApi:
+    return PortApi(port_emulator)

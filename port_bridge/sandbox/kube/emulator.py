@@ -57,6 +57,7 @@ _SERVER_OWNED_METADATA = (
 _VERBS = {"create", "delete", "get", "list", "patch", "update", "watch"}
 
 BUILTIN_RESOURCES = (
+    ServedVersion("batch", "v1", "jobs", "Job", "job", namespaced=True, status_subresource=True, schema=None),
     ServedVersion(
         "",
         "v1",
@@ -489,6 +490,15 @@ class KubeEmulator(kmock.KubernetesEmulator):
             if served.api_version == api_version and served.kind == kind:
                 return served
         return None
+
+    def object_history(
+        self, group: str, version: str, plural: str, namespace: str | None, name: str
+    ) -> list[dict[str, Any] | None]:
+        """Every stored version of one object, oldest first (``None`` marks a deletion)."""
+        address = (kmock.resource(group, version, plural), namespace, name)
+        if address not in self._objects:
+            return []
+        return [None if v is None else copy.deepcopy(dict(v.raw)) for v in self._objects[address].history]
 
     def compact_history(self) -> None:
         """Forget every change so far: a watch from an older resourceVersion now gets 410 Gone."""

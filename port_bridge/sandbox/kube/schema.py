@@ -51,14 +51,14 @@ def apply_defaults(value: Any, schema: Mapping[str, Any]) -> Any:
 
 
 def prune(value: Any, schema: Mapping[str, Any]) -> Any:
-    """Drop fields the structural schema does not declare (unless it preserves unknown fields)."""
+    """Drop fields the structural schema does not declare, with the API server's algorithm.
+
+    Under ``x-kubernetes-preserve-unknown-fields`` unknown fields stay (through array items too)
+    while declared ones are still pruned by their own schema.
+    """
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return _prune_known_only(value, schema)
     if isinstance(value, dict):
-        if schema.get("x-kubernetes-preserve-unknown-fields"):
-            properties = schema.get("properties") or {}
-            return {
-                key: prune(item, properties.get(key, {"x-kubernetes-preserve-unknown-fields": True}))
-                for key, item in value.items()
-            }
         properties = schema.get("properties")
         additional = schema.get("additionalProperties")
         if properties is None and isinstance(additional, Mapping):
@@ -69,6 +69,16 @@ def prune(value: Any, schema: Mapping[str, Any]) -> Any:
         return {key: prune(item, declared[key]) for key, item in value.items() if key in declared}
     if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
         return [prune(item, schema["items"]) for item in value]
+    return value
+
+
+def _prune_known_only(value: Any, schema: Mapping[str, Any]) -> Any:
+    if isinstance(value, dict):
+        declared = schema.get("properties") or {}
+        return {key: prune(item, declared[key]) if key in declared else item for key, item in value.items()}
+    if isinstance(value, list):
+        items = schema.get("items")
+        return [_prune_known_only(item, items if isinstance(items, Mapping) else {}) for item in value]
     return value
 
 

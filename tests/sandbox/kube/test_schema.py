@@ -75,3 +75,20 @@ def test_int_or_string_and_nullable_are_understood() -> None:
     assert schema_errors({"spec": {"env": "dev", "port": "http", "note": None}}, SCHEMA) == []
     assert schema_errors({"spec": {"env": "dev", "port": 8080}}, SCHEMA) == []
     assert schema_errors({"spec": {"env": "dev", "port": 1.5}}, SCHEMA) != []
+
+
+def test_preserved_arrays_keep_unknown_fields_in_their_items() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "pipelines": {
+                "type": "array",
+                "items": {"type": "object"},
+                "x-kubernetes-preserve-unknown-fields": True,
+            }
+        },
+    }
+    body = {"pipelines": [{"metadata": {"name": "configure"}, "spec": {"containers": []}}], "unknown": 1}
+    assert prune(body, schema) == {
+        "pipelines": [{"metadata": {"name": "configure"}, "spec": {"containers": []}}]
+    }

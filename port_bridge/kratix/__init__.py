@@ -1,0 +1,1 @@
+"""What port-bridge knows about Kratix: Promises, their request APIs and request status."""

@@ -1,0 +1,1 @@
+"""port-bridge's access to the Kubernetes API: typed object access, watches, leader election."""
