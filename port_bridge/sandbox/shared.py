@@ -39,5 +39,7 @@ def locate_shared_dir(explicit: Path | None = None) -> Path:
 def require_file(path: Path, *, what: str) -> Path:
     """Return ``path`` if it is a file, else fail with a message that says what is missing."""
     if not path.is_file():
-        raise SharedDataMissing(f"{what} not found at {path}; set {SHARED_DIR_ENV} to the directory holding it")
+        raise SharedDataMissing(
+            f"{what} not found at {path}; set {SHARED_DIR_ENV} to the directory holding it"
+        )
     return path
