@@ -8,11 +8,13 @@ from typing import Any
 
 import kubernetes
 import pytest
+import requests
 
 from port_bridge.sandbox.kratix import Era, KratixSimulator, Timings
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.kube.crds import load_manifests
-from port_bridge.sandbox.shared import locate_shared_dir
+from port_bridge.sandbox.port import PortEmulator
+from port_bridge.sandbox.shared import locate_shared_dir, require_file
 
 
 @pytest.fixture(scope="session")
@@ -94,11 +96,6 @@ def start_kratix(kube_client: kubernetes.client.ApiClient) -> Iterator[StartKrat
 
 
 # --- Port emulator ---
-
-import requests  # noqa: E402 - this section is appended to a shared conftest
-
-from port_bridge.sandbox.port import PortEmulator  # noqa: E402
-from port_bridge.sandbox.shared import require_file  # noqa: E402
 
 
 @pytest.fixture(scope="session")
