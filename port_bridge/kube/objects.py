@@ -36,8 +36,12 @@ class Resource:
 class KubeObjects:
     """Create, read, change, delete and watch objects of any non-core resource."""
 
-    def __init__(self, api_client: kubernetes.client.ApiClient) -> None:
+    def __init__(
+        self, api_client: kubernetes.client.ApiClient, *, request_timeout: float | None = None
+    ) -> None:
         self._api = CustomObjectsApi(api_client)
+        self._timeout = _drop_none(_request_timeout=request_timeout)
+        self.api_client = api_client
 
     def get(self, resource: Resource, name: str, *, namespace: str | None = None) -> Object:
         if resource.namespaced:
@@ -59,7 +63,7 @@ class KubeObjects:
         field_selector: str | None = None,
     ) -> Object:
         """The whole list, including ``metadata.resourceVersion`` to watch from."""
-        selectors = _drop_none(label_selector=label_selector, field_selector=field_selector)
+        selectors = _drop_none(label_selector=label_selector, field_selector=field_selector) | self._timeout
         if namespace is not None:
             listed = self._api.list_namespaced_custom_object(
                 resource.group, resource.version, namespace, resource.plural, **selectors
@@ -78,7 +82,7 @@ class KubeObjects:
         namespace: str | None = None,
         dry_run: bool = False,
     ) -> Object:
-        options = _drop_none(dry_run="All" if dry_run else None)
+        options = _drop_none(dry_run="All" if dry_run else None) | self._timeout
         if resource.namespaced:
             created = self._api.create_namespaced_custom_object(
                 resource.group, resource.version, _ns(namespace), resource.plural, dict(body), **options
@@ -102,6 +106,7 @@ class KubeObjects:
                 name,
                 dict(patch),
                 _content_type=MERGE_PATCH,
+                **self._timeout,
             )
         else:
             patched = self._api.patch_cluster_custom_object(
@@ -111,6 +116,7 @@ class KubeObjects:
                 name,
                 dict(patch),
                 _content_type=MERGE_PATCH,
+                **self._timeout,
             )
         return cast(Object, patched)
 
@@ -127,6 +133,7 @@ class KubeObjects:
                 name,
                 dict(patch),
                 _content_type=MERGE_PATCH,
+                **self._timeout,
             )
         else:
             patched = self._api.patch_cluster_custom_object_status(
@@ -136,6 +143,7 @@ class KubeObjects:
                 name,
                 dict(patch),
                 _content_type=MERGE_PATCH,
+                **self._timeout,
             )
         return cast(Object, patched)
 
@@ -155,11 +163,17 @@ class KubeObjects:
         )
         if resource.namespaced:
             deleted = self._api.delete_namespaced_custom_object(
-                resource.group, resource.version, _ns(namespace), resource.plural, name, body=body
+                resource.group,
+                resource.version,
+                _ns(namespace),
+                resource.plural,
+                name,
+                body=body,
+                **self._timeout,
             )
         else:
             deleted = self._api.delete_cluster_custom_object(
-                resource.group, resource.version, resource.plural, name, body=body
+                resource.group, resource.version, resource.plural, name, body=body, **self._timeout
             )
         return cast(Object, deleted)
 

@@ -1,8 +1,9 @@
-"""Object checks a real API server makes before it stores anything.
+"""The checks the Kubernetes API server makes before it stores an object.
 
 Names must follow Kubernetes' DNS rules; custom resources are defaulted, pruned and validated
-against their CRD's structural ``openAPIV3Schema``. Stock kmock stores whatever it is sent, so a
-bridge that rendered an invalid request would pass every test and fail in a real cluster.
+against their CRD's structural ``openAPIV3Schema``. Intake applies the same checks to a rendered
+Kratix request so a developer hears about a bad input from Port in seconds, not from a request
+that never appears; the Kubernetes emulator applies them so tests fail where a cluster would.
 """
 
 from __future__ import annotations
@@ -70,6 +71,27 @@ def prune(value: Any, schema: Mapping[str, Any]) -> Any:
     if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
         return [prune(item, schema["items"]) for item in value]
     return value
+
+
+def undeclared_fields(value: Any, schema: Mapping[str, Any], *, path: str = "") -> list[str]:
+    """Paths of the fields :func:`prune` would silently drop."""
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return []
+    found: list[str] = []
+    if isinstance(value, dict):
+        properties, additional = schema.get("properties"), schema.get("additionalProperties")
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else key
+            if properties is not None and key in properties:
+                found += undeclared_fields(item, properties[key], path=where)
+            elif isinstance(additional, Mapping):
+                found += undeclared_fields(item, additional, path=where)
+            elif additional is not True and (properties is not None or "type" in schema):
+                found.append(where)
+    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        for index, item in enumerate(value):
+            found += undeclared_fields(item, schema["items"], path=f"{path}[{index}]")
+    return found
 
 
 def _prune_known_only(value: Any, schema: Mapping[str, Any]) -> Any:

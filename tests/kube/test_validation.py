@@ -2,7 +2,7 @@ from typing import Any
 
 import pytest
 
-from port_bridge.sandbox.kube.schema import apply_defaults, name_errors, prune, schema_errors
+from port_bridge.kube.validation import apply_defaults, name_errors, prune, schema_errors
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -27,7 +27,8 @@ from typing import Any
 import aiohttp.web
 import kmock
 
-from port_bridge.sandbox.kube import errors, patches, schema
+from port_bridge.kube import validation
+from port_bridge.sandbox.kube import errors, patches
 from port_bridge.sandbox.kube.crds import (
     CRD_RESOURCE,
     PROMISE_NAME_LABEL,
@@ -603,7 +604,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
         obj["apiVersion"], obj["kind"] = served.api_version, served.kind
 
     def _check_name(self, served: ServedVersion, name: str) -> None:
-        problems = schema.name_errors(name, label=served.plural == "namespaces")
+        problems = validation.name_errors(name, label=served.plural == "namespaces")
         if problems:
             raise self._invalid(
                 served,
@@ -617,8 +618,8 @@ class KubeEmulator(kmock.KubernetesEmulator):
             return obj
         envelope = {key: obj[key] for key in ("apiVersion", "kind", "metadata") if key in obj}
         body = {key: value for key, value in obj.items() if key not in envelope}
-        body = schema.prune(
-            schema.apply_defaults(body, served.schema),
+        body = validation.prune(
+            validation.apply_defaults(body, served.schema),
             {
                 **served.schema,
                 "properties": {
@@ -629,7 +630,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
             },
         )
         admitted = {**envelope, **body}
-        problems = schema.schema_errors(admitted, served.schema)
+        problems = validation.schema_errors(admitted, served.schema)
         if problems:
             raise self._invalid(served, name, problems)
         return admitted
