@@ -1,0 +1,58 @@
+"""Configuration as code: blueprints, actions and scorecards read, created and replaced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from port_bridge.port import PortApiError, PortClient
+from port_bridge.sandbox.port import PortEmulator
+from tests.port.conftest import CREATE_DATABASE, DATABASE_BLUEPRINT
+
+SCORECARD: dict[str, Any] = {
+    "identifier": "basics",
+    "title": "Basics",
+    "rules": [
+        {
+            "identifier": "has_engine",
+            "title": "Has an engine",
+            "level": "Bronze",
+            "query": {"combinator": "and", "conditions": [{"property": "engine", "operator": "isNotEmpty"}]},
+        }
+    ],
+}
+
+
+def test_blueprints(port_emulator: PortEmulator, client: PortClient) -> None:
+    assert client.get_blueprint("database") is None
+    assert client.create_blueprint(DATABASE_BLUEPRINT)["identifier"] == "database"
+    with pytest.raises(PortApiError) as raised:
+        client.create_blueprint(DATABASE_BLUEPRINT)
+    assert raised.value.status == 409
+    replaced = client.update_blueprint("database", {**DATABASE_BLUEPRINT, "title": "Databases"})
+    assert replaced["title"] == "Databases"
+    found = client.get_blueprint("database")
+    assert found is not None and found["title"] == "Databases"
+    assert port_emulator.calls_matching("PUT", "/v1/blueprints/database")[0].status == 200
+
+
+def test_actions(port_emulator: PortEmulator, client: PortClient) -> None:
+    client.create_blueprint(DATABASE_BLUEPRINT)
+    assert client.get_action("create_database") is None
+    assert client.create_action(CREATE_DATABASE)["identifier"] == "create_database"
+    client.update_action("create_database", {**CREATE_DATABASE, "title": "New database"})
+    found = client.get_action("create_database")
+    assert found is not None and found["title"] == "New database"
+    stored = port_emulator.action("create_database")
+    assert stored is not None and stored["title"] == "New database"
+
+
+def test_scorecards(port_emulator: PortEmulator, client: PortClient) -> None:
+    client.create_blueprint(DATABASE_BLUEPRINT)
+    assert client.get_scorecard("database", "basics") is None
+    assert client.create_scorecard("database", SCORECARD)["identifier"] == "basics"
+    client.update_scorecard("database", "basics", {**SCORECARD, "title": "Basic hygiene"})
+    found = client.get_scorecard("database", "basics")
+    assert found is not None and found["title"] == "Basic hygiene"
+    assert [rule["identifier"] for rule in found["rules"]] == ["has_engine"]
