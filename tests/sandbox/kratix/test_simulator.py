@@ -97,9 +97,11 @@ def test_postgresql_request_reaches_its_final_state_in_each_era(
     request(objects, PG, sample_requests["postgresql"])
     kind, final = FINAL[era]
     done = wait_for(
-        lambda: conditions(read(objects, PG)).get(kind) == final
-        and read(objects, PG)["status"].get("observedGeneration") == 1
-        and read(objects, PG),
+        lambda: (
+            conditions(read(objects, PG)).get(kind) == final
+            and read(objects, PG)["status"].get("observedGeneration") == 1
+            and read(objects, PG)
+        ),
         what=f"{kind} {final} for generation 1",
     )
     assert done["metadata"]["labels"]["kratix.io/promise-name"] == "postgresql"
