@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -9,12 +11,21 @@ from typing import Any
 import kubernetes
 import pytest
 import requests
+from flask import Flask
+from pydantic import SecretStr
 
+from port_bridge.controller.main import run_controller
+from port_bridge.controller.manager import Controller
+from port_bridge.intake.app import create_app
+from port_bridge.mapping.actions import ActionConfig, load_actions
+from port_bridge.port.client import PortClient
 from port_bridge.sandbox.kratix import Era, KratixSimulator, Timings
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.kube.crds import load_manifests
 from port_bridge.sandbox.port import PortEmulator
+from port_bridge.sandbox.serving import WsgiThread
 from port_bridge.sandbox.shared import locate_shared_dir, require_file
+from port_bridge.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -140,3 +151,149 @@ class PortApi:
 @pytest.fixture
 def port_api(port_emulator: PortEmulator) -> PortApi:
     return PortApi(port_emulator)
+
+
+# --- The bridge: a cluster prepared for it, its configuration, intake ---
+
+REPO = Path(__file__).resolve().parents[1]
+BRIDGE_NAMESPACE = "port-bridge"
+MAPPED_PROMISES = ("postgresql", "redis", "namespace")
+
+
+@pytest.fixture(scope="session")
+def project_actions() -> dict[str, ActionConfig]:
+    """The action files the project ships (actions/)."""
+    return load_actions(REPO / "actions")
+
+
+@pytest.fixture
+def cluster(kube: KubeApiServer, promises: dict[str, dict[str, Any]]) -> KubeApiServer:
+    """The emulator as a bridge install sees it: the ActionRun CRD, the bridge's namespace, team
+    namespaces, and the mapped marketplace Promises."""
+    kube.apply_file(REPO / "deploy" / "crds" / "actionruns.port-bridge.io.yaml")
+    for namespace in (BRIDGE_NAMESPACE, "team-a", "team-b"):
+        kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    for name in MAPPED_PROMISES:
+        kube.apply(promises[name])
+    return kube
+
+
+@pytest.fixture
+def bridge_settings(port_emulator: PortEmulator) -> Settings:
+    return Settings(
+        port_client_id=port_emulator.client_id,
+        port_client_secret=SecretStr(port_emulator.client_secret),
+        port_api_url=port_emulator.url,
+        namespace=BRIDGE_NAMESPACE,
+        config_dir=REPO,
+    )
+
+
+@pytest.fixture
+def port(port_emulator: PortEmulator, project_actions: dict[str, ActionConfig]) -> PortEmulator:
+    """The Port emulator holding the project's blueprints, actions and scorecards."""
+    for path in sorted((REPO / "blueprints").glob("*.json")):
+        port_emulator.add_blueprint(json.loads(path.read_text()))
+    for config in project_actions.values():
+        port_emulator.add_action(config.raw_action)
+    for path in sorted((REPO / "scorecards").glob("*/*.json")):
+        port_emulator.add_scorecard(path.parent.name, json.loads(path.read_text()))
+    return port_emulator
+
+
+@pytest.fixture
+def intake_app(
+    cluster: KubeApiServer,
+    kube_client: kubernetes.client.ApiClient,
+    bridge_settings: Settings,
+    project_actions: dict[str, ActionConfig],
+) -> Flask:
+    return create_app(bridge_settings, api_client=kube_client, actions=project_actions)
+
+
+@pytest.fixture
+def intake_server(intake_app: Flask) -> Iterator[WsgiThread]:
+    """Intake over real HTTP on 127.0.0.1, for Port (the emulator) to call."""
+    with WsgiThread(intake_app) as server:
+        yield server
+
+
+# --- The controller ---
+
+FAST_LEASE = {"lease_seconds": 3, "lease_renew_deadline_seconds": 2.0, "lease_retry_seconds": 0.2}
+
+
+class RunningController:
+    """A controller (with leader election) running in a thread against the emulators."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        api_client: kubernetes.client.ApiClient,
+        actions: dict[str, ActionConfig],
+        port: PortClient,
+    ) -> None:
+        self.settings, self.stop_event = settings, threading.Event()
+        self.controllers: list[Controller] = []
+        self.thread = threading.Thread(
+            target=run_controller,
+            args=(settings, self.stop_event),
+            kwargs={
+                "api_client": api_client,
+                "port": port,
+                "actions": actions,
+                "watch_timeout_seconds": 5,
+                "on_started": self.controllers,
+            },
+            daemon=True,
+        )
+
+    def start(self) -> RunningController:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(15)
+        assert not self.thread.is_alive(), "the controller did not stop"
+
+
+@pytest.fixture
+def controller_settings(bridge_settings: Settings) -> Settings:
+    return bridge_settings.model_copy(
+        update={**FAST_LEASE, "resync_seconds": 1.0, "identity": "controller-a"}
+    )
+
+
+@pytest.fixture
+def port_client(port: PortEmulator) -> Iterator[PortClient]:
+    with PortClient(
+        port.url,
+        client_id=port.client_id,
+        client_secret=port.client_secret,
+        max_retry_seconds=20.0,
+        max_wait_seconds=2.0,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def start_controller(
+    cluster: KubeApiServer,
+    kube_client: kubernetes.client.ApiClient,
+    controller_settings: Settings,
+    project_actions: dict[str, ActionConfig],
+    port_client: PortClient,
+) -> Iterator[Callable[..., RunningController]]:
+    """Start a controller (``identity=`` for a second replica); all are stopped at the end."""
+    running: list[RunningController] = []
+
+    def start(**overrides: Any) -> RunningController:
+        settings = controller_settings.model_copy(update=overrides)
+        controller = RunningController(settings, kube_client, project_actions, port_client).start()
+        running.append(controller)
+        return controller
+
+    yield start
+    for controller in running:
+        controller.stop()

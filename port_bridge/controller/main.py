@@ -1,0 +1,75 @@
+"""``port-bridge controller``: the controller behind leader election, built from the settings."""
+
+from __future__ import annotations
+
+import threading
+
+import kubernetes
+
+from port_bridge.controller.leader import LeaderElector
+from port_bridge.controller.manager import Controller
+from port_bridge.controller.reconciler import Options
+from port_bridge.kratix.catalog import PromiseCatalog
+from port_bridge.kube.client import api_client as build_api_client
+from port_bridge.kube.objects import KubeObjects
+from port_bridge.mapping.actions import ActionConfig, load_actions
+from port_bridge.port.client import PortClient
+from port_bridge.settings import Settings
+
+
+def run_controller(
+    settings: Settings,
+    stop: threading.Event,
+    *,
+    api_client: kubernetes.client.ApiClient | None = None,
+    port: PortClient | None = None,
+    actions: dict[str, ActionConfig] | None = None,
+    watch_timeout_seconds: int = 300,
+    on_started: list[Controller] | None = None,
+) -> None:
+    """Campaign for the Lease and, while holding it, run the controller; return when ``stop`` is set."""
+    client = api_client if api_client is not None else build_api_client(kubeconfig=settings.kubeconfig)
+    objects = KubeObjects(client, request_timeout=settings.kube_timeout_seconds)
+    reporter = (
+        port
+        if port is not None
+        else PortClient(
+            settings.port_api_url,
+            client_id=settings.port_client_id,
+            client_secret=settings.port_client_secret.get_secret_value(),
+            max_retry_seconds=settings.port_retry_seconds,
+        )
+    )
+    configured = actions if actions is not None else load_actions(settings.actions_dir)
+    promises = PromiseCatalog(objects)
+    options = Options(
+        namespace=settings.namespace,
+        link_template=settings.link_template,
+        retention_seconds=settings.retention_seconds,
+    )
+    elector = LeaderElector(
+        client,
+        namespace=settings.namespace,
+        name=settings.lease_name,
+        identity=settings.identity,
+        lease_seconds=settings.lease_seconds,
+        renew_deadline_seconds=settings.lease_renew_deadline_seconds,
+        retry_seconds=settings.lease_retry_seconds,
+    )
+
+    def lead(lost: threading.Event) -> None:
+        controller = Controller(
+            objects=objects,
+            port=reporter,
+            actions=configured,
+            promises=promises,
+            options=options,
+            workers=settings.controller_workers,
+            resync_seconds=settings.resync_seconds,
+            watch_timeout_seconds=watch_timeout_seconds,
+        )
+        if on_started is not None:
+            on_started.append(controller)
+        controller.run(lost)
+
+    elector.run(stop, lead=lead)

@@ -1,0 +1,192 @@
+"""The controller process: watches, a work queue, workers, and a periodic resync.
+
+One watch per kind: ActionRuns in the bridge's namespace, and the requests of every Promise an
+action maps to (cluster-wide), however many runs are in flight. Each change queues the
+ActionRuns it concerns; workers reconcile them one key at a time. A resync queues every
+ActionRun now and then, so nothing depends on an event that was missed, and finished runs are
+collected after their retention. Reconcile failures back off per run; a run that conflicts is
+looked at again at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from port_bridge.controller.reconciler import Conflict, Options, Reconciler
+from port_bridge.controller.watching import ObjectCache, Watcher, object_key
+from port_bridge.controller.workqueue import ShutDown, WorkQueue
+from port_bridge.kratix.catalog import PromiseCatalog
+from port_bridge.kube.actionruns import ACTIONRUNS
+from port_bridge.kube.client import is_unavailable
+from port_bridge.kube.objects import KubeObjects, Object, Resource
+from port_bridge.mapping.actions import ActionConfig
+from port_bridge.port.client import PortClient
+from port_bridge.port.errors import PortUnavailable
+
+log = logging.getLogger(__name__)
+RequestKey = tuple[str, str, str, str]  # group, plural, namespace, name
+
+
+class Controller:
+    def __init__(
+        self,
+        *,
+        objects: KubeObjects,
+        port: PortClient,
+        actions: Mapping[str, ActionConfig],
+        promises: PromiseCatalog,
+        options: Options,
+        workers: int = 4,
+        resync_seconds: float = 30.0,
+        watch_timeout_seconds: int = 300,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._objects, self._actions, self._promises = objects, actions, promises
+        self._options, self._workers, self._resync = options, workers, resync_seconds
+        self._watch_timeout = watch_timeout_seconds
+        self._queue: WorkQueue[str] = WorkQueue()
+        self._runs = ObjectCache()
+        self._requests: dict[Resource, ObjectCache] = {}
+        self._watchers: list[Watcher] = []
+        self._index: dict[RequestKey, set[str]] = {}
+        self._index_lock = threading.Lock()
+        self.reconciler = Reconciler(
+            objects=objects,
+            port=port,
+            actions=actions,
+            promises=promises,
+            run_lookup=lambda name: self._runs.get((options.namespace, name)),
+            request_lookup=self._request,
+            remember=self._runs.put,
+            options=options,
+            clock=clock,
+        )
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set (leadership lost or shutdown), then wind down."""
+        self._watch(ACTIONRUNS, self._runs, self._on_run, namespace=self._options.namespace)
+        self._watch_requests()
+        threads = [
+            threading.Thread(target=self._work, name=f"reconcile-{n}", daemon=True)
+            for n in range(self._workers)
+        ]
+        for thread in threads:
+            thread.start()
+        log.info("controller started with %d workers", self._workers)
+        while not stop.wait(self._resync):
+            self._watch_requests()
+            for run in self._runs.values():
+                self._queue.add(run["metadata"]["name"])
+        self._queue.shut_down()
+        for watcher in self._watchers:
+            watcher.stop()
+        for thread in threads:
+            thread.join(10)
+        log.info("controller stopped")
+
+    @property
+    def watches(self) -> int:
+        """How many watches are open: one per kind, whatever the number of runs."""
+        return len(self._watchers)
+
+    def _watch(
+        self,
+        resource: Resource,
+        cache: ObjectCache,
+        on_change: Callable[[Object, bool], None],
+        *,
+        namespace: str | None = None,
+    ) -> None:
+        watcher = Watcher(
+            self._objects,
+            resource,
+            cache=cache,
+            on_change=on_change,
+            namespace=namespace,
+            timeout_seconds=self._watch_timeout,
+        )
+        self._watchers.append(watcher.start())
+
+    def _watch_requests(self) -> None:
+        """A watch for the requests of every mapped Promise not watched yet (Promises may come later)."""
+        for promise in sorted({config.kratix.promise for config in self._actions.values()}):
+            try:
+                api = self._promises.get(promise)
+            except Exception as error:
+                log.warning("cannot watch the requests of Promise %s yet: %s", promise, error)
+                continue
+            resource = Resource(api.group, api.version, api.plural)
+            if resource not in self._requests:
+                self._requests[resource] = cache = ObjectCache()
+                self._watch(resource, cache, self._request_listener(resource))
+
+    def _on_run(self, run: Object, deleted: bool) -> None:
+        name = run["metadata"]["name"]
+        request = (run.get("spec") or {}).get("request")
+        finished = ((run.get("status") or {}).get("reported") or {}).get("terminal")
+        if request:
+            key = (
+                request["apiVersion"].split("/", 1)[0],
+                request["plural"],
+                request["namespace"],
+                request["name"],
+            )
+            with self._index_lock:
+                names = self._index.setdefault(key, set())
+                if deleted or finished:
+                    names.discard(name)
+                else:
+                    names.add(name)
+        if not deleted:
+            self._queue.add(name)
+
+    def _request_listener(self, resource: Resource) -> Callable[[Object, bool], None]:
+        return lambda request, _deleted: self._on_request(resource, request)
+
+    def _on_request(self, resource: Resource, request: Object) -> None:
+        namespace, name = object_key(request)
+        with self._index_lock:
+            names = list(self._index.get((resource.group, resource.plural, namespace, name), ()))
+        for run_name in names:
+            self._queue.add(run_name)
+
+    def _request(self, resource: Resource, namespace: str, name: str) -> Object | bool | None:
+        """The cached request, ``None`` if it does not exist, ``True`` if the kind is not watched yet."""
+        cache = self._requests.get(resource)
+        if cache is None or not cache.synced.is_set():
+            return True
+        return cache.get((namespace, name))
+
+    def _work(self) -> None:
+        while True:
+            try:
+                name = self._queue.get()
+            except ShutDown:
+                return
+            if name is None:
+                continue
+            try:
+                delay = self.reconciler.reconcile(name)
+            except Conflict:
+                self._queue.add_after(name, 0.05)
+            except Exception as error:
+                retry_in = self._queue.retry(name)
+                if isinstance(error, PortUnavailable) or is_unavailable(error):
+                    log.warning(
+                        "run %s waits for %s (retry in %.1fs): %s", name, _what(error), retry_in, error
+                    )
+                else:
+                    log.exception("reconciling %s failed; retry in %.1fs", name, retry_in)
+            else:
+                self._queue.forget(name)
+                if delay is not None:
+                    self._queue.add_after(name, delay)
+            finally:
+                self._queue.done(name)
+
+
+def _what(error: BaseException) -> str:
+    return "Port" if isinstance(error, PortUnavailable) else "the Kubernetes API"

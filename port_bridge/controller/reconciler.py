@@ -1,0 +1,532 @@
+"""One ActionRun, one step nearer its end: apply, follow Kratix, report to Port, close.
+
+Level-triggered: each call reads the ActionRun and the Kratix request as they are now and
+does whatever comes next. Everything done and reported is written to the ActionRun's status
+before the next step, so a controller killed at any moment resumes where it stopped:
+
+1. **start**: tell Port the run was received (externalRunId ``namespace/kind/name``, link,
+   statusLabel, a log line);
+2. **apply**: create, change or delete the Kratix request (labelled and annotated with the run),
+   and record the generation submitted;
+3. **follow**: classify the request (:func:`port_bridge.kratix.status.classify`) and log each
+   transition to the run; the run's own timeout fails what Kratix never fails;
+4. **decide**: the outcome is written to status *before* it is reported;
+5. **report**: upsert (or delete) the catalog entity with ``run_id``, then exactly one terminal
+   PATCH. A repeat after a crash finds Port refusing to change a finished run, which is recorded,
+   not retried: Port shows one terminal status.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes.client import ApiException
+
+from port_bridge.kratix.catalog import PromiseCatalog
+from port_bridge.kratix.status import KratixState, Phase, classify
+from port_bridge.kube.actionruns import ACTION_LABEL, ACTIONRUNS, RUN_ID_ANNOTATION, label_value, now_rfc3339
+from port_bridge.kube.client import is_unavailable
+from port_bridge.kube.objects import KubeObjects, Object, Resource
+from port_bridge.mapping.actions import ActionConfig
+from port_bridge.mapping.render import MappingFailed, render_entity
+from port_bridge.port.client import PortClient
+from port_bridge.port.errors import NotFound, PortApiError, RunAlreadyFinished
+
+log = logging.getLogger(__name__)
+
+ACTIONRUN_ANNOTATION = "port-bridge.io/actionrun"
+REQUESTED_BY_ANNOTATION = "port-bridge.io/requested-by"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "port-bridge"}
+JOBS = Resource("batch", "v1", "jobs")
+SUCCESS, FAILURE = "SUCCESS", "FAILURE"
+
+
+class Conflict(Exception):
+    """The ActionRun changed under us (another writer); look again at its latest state."""
+
+
+@dataclass(frozen=True)
+class Options:
+    namespace: str
+    link_template: str | None = None  # e.g. "https://bridge.example.com/runs/{run_id}"
+    retention_seconds: float = 7 * 24 * 3600.0
+
+
+def _seconds_since(timestamp: str | None, now: float) -> float:
+    if not timestamp:
+        return 0.0
+    parsed = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
+    return now - parsed.timestamp()
+
+
+class Reconciler:
+    def __init__(
+        self,
+        *,
+        objects: KubeObjects,
+        port: PortClient,
+        actions: Mapping[str, ActionConfig],
+        promises: PromiseCatalog,
+        run_lookup: Callable[[str], Object | None],
+        request_lookup: Callable[[Resource, str, str], Object | bool | None],
+        remember: Callable[[Object], None] = lambda _run: None,
+        options: Options,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._objects, self._port, self._actions, self._promises = objects, port, actions, promises
+        self._run_lookup, self._request_lookup, self._remember = run_lookup, request_lookup, remember
+        self._options, self._clock = options, clock
+
+    # -- Entry point ---------------------------------------------------------------------------
+
+    def reconcile(self, name: str) -> float | None:
+        """Advance the ActionRun ``name``; returns when to look again (seconds), or ``None``."""
+        run = self._run_lookup(name)
+        if run is None:
+            return None
+        spec, status = run.get("spec") or {}, run.get("status") or {}
+        reported = status.get("reported") or {}
+        if reported.get("terminal"):
+            return self._collect_garbage(run)
+        if status.get("outcome"):
+            return self._report(run)
+        if spec.get("rejection"):
+            rejection = spec["rejection"]
+            message = rejection.get("message") or "port-bridge refused the run"
+            return self._decide(
+                run, FAILURE, message, "Rejected", log_line=f"port-bridge refused the run: {message}"
+            )
+        config = self._actions.get(spec.get("action", ""))
+        if config is None:
+            message = f"action {spec.get('action')!r} is no longer configured in port-bridge"
+            return self._decide(run, FAILURE, message, "Not configured", log_line=message)
+        if status.get("submittedGeneration") is None:
+            return self._apply(run, config)
+        return self._follow(run, config)
+
+    # -- Steps ---------------------------------------------------------------------------------
+
+    def _apply(self, run: Object, config: ActionConfig) -> float | None:
+        spec, status = run["spec"], run.get("status") or {}
+        request = spec["request"]
+        where = f"{request['kind']} {request['namespace']}/{request['name']}"
+        announced = (status.get("reported") or {}).get("started")
+        if not announced and not self._port_call(run, self._announce, run):
+            return None
+        operation = spec.get("operation") or config.operation
+        try:
+            applied = self._apply_operation(run, operation)
+        except ApiException as error:
+            if is_unavailable(error):
+                raise
+            refusal = _refusal(error, where, operation)
+            return self._decide(run, FAILURE, refusal, "Refused by Kubernetes", log_line=refusal)
+        if isinstance(applied, str):  # a reason the operation cannot be done
+            return self._decide(run, FAILURE, applied, "Cannot apply", log_line=applied)
+        generation, uid, message = applied
+        if not self._port_call(run, self._port.add_run_log, spec["runId"], message):
+            return None
+        run = self._write_status(
+            run,
+            {
+                "phase": "InProgress",
+                "request": f"{request['namespace']}/{request['kind']}/{request['name']}",
+                "submittedGeneration": generation,
+                "requestUid": uid,
+                "appliedAt": now_rfc3339(),
+                "reported": {"started": True},
+            },
+        )
+        return self._follow(run, config)
+
+    def _apply_operation(self, run: Object, operation: str) -> tuple[int, str | None, str] | str:
+        """Create, change or delete the request: ``(generation, uid, log line)`` or why it cannot."""
+        spec = run["spec"]
+        request = spec["request"]
+        resource, namespace, name = _resource(request), request["namespace"], request["name"]
+        where = f"{request['kind']} {namespace}/{name}"
+        annotations = {
+            RUN_ID_ANNOTATION: spec["runId"],
+            ACTIONRUN_ANNOTATION: f"{run['metadata']['namespace']}/{run['metadata']['name']}",
+            REQUESTED_BY_ANNOTATION: ((spec.get("trigger") or {}).get("by") or {}).get("email") or "",
+        }
+        if operation == "CREATE":
+            labels = {**(request.get("labels") or {}), **MANAGED_BY}
+            if action_label := label_value(spec.get("action")):
+                labels[ACTION_LABEL] = action_label
+            body = {
+                "apiVersion": request["apiVersion"],
+                "kind": request["kind"],
+                "metadata": {
+                    "name": name,
+                    "namespace": namespace,
+                    "labels": labels,
+                    "annotations": annotations,
+                },
+                "spec": request.get("spec") or {},
+            }
+            try:
+                created = self._objects.create(resource, body, namespace=namespace)
+            except ApiException as error:
+                if error.status != 409:
+                    raise
+                created = self._objects.get(resource, name, namespace=namespace)
+                owner = ((created.get("metadata") or {}).get("annotations") or {}).get(RUN_ID_ANNOTATION)
+                if owner != spec["runId"]:
+                    by = f" (created by Port run {owner})" if owner else " (not created through port-bridge)"
+                    return f"a {where} already exists{by}; choose another name"
+            metadata = created["metadata"]
+            return (
+                metadata.get("generation", 1),
+                metadata.get("uid"),
+                (f"Requested {where} from Kratix (Promise {request['promise']})"),
+            )
+        if operation == "DAY-2":
+            try:
+                patched = self._objects.patch(
+                    resource,
+                    name,
+                    {"metadata": {"annotations": annotations}, "spec": request.get("spec") or {}},
+                    namespace=namespace,
+                )
+            except ApiException as error:
+                if error.status == 404:
+                    return f"{where} does not exist; the catalog entity may be out of date"
+                raise
+            metadata = patched["metadata"]
+            changed = ", ".join(sorted(request.get("spec") or {})) or "nothing"
+            return (
+                metadata.get("generation", 1),
+                metadata.get("uid"),
+                (f"Changed {changed} on {where} (generation {metadata.get('generation')})"),
+            )
+        try:
+            current = self._objects.get(resource, name, namespace=namespace)
+        except ApiException as error:
+            if error.status == 404:
+                return 0, None, f"{where} was already gone"
+            raise
+        uid = current["metadata"].get("uid")
+        try:
+            self._objects.delete(resource, name, namespace=namespace, uid=uid)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+        return current["metadata"].get("generation", 1), uid, f"Requested deletion of {where} from Kratix"
+
+    def _follow(self, run: Object, config: ActionConfig) -> float | None:
+        spec, status = run["spec"], run.get("status") or {}
+        operation = spec.get("operation") or config.operation
+        request = self._current_request(spec["request"], status.get("requestUid"))
+        promise = self._promises.get(spec["request"]["promise"])
+        jobs = self._legacy_jobs(spec["request"], request)
+        state = classify(
+            request,
+            submitted_generation=int(status["submittedGeneration"]),
+            operation=operation,
+            has_configure_workflow=bool(promise.configure_pipelines),
+            applied_at=status.get("appliedAt"),
+            jobs=jobs,
+        )
+        if operation != "DELETE" and state.phase is Phase.DELETING:
+            state = KratixState(
+                Phase.MISSING, "Request deleted", "Kratix: the request is being deleted outside this run"
+            )
+        previous = status.get("kratix") or {}
+        if state.key != previous.get("key"):
+            if not self._port_call(run, self._report_transition, spec["runId"], state):
+                return None
+            run = self._write_status(
+                run,
+                {
+                    "kratix": {
+                        "key": state.key,
+                        "phase": str(state.phase),
+                        "label": state.label,
+                        "detail": state.detail,
+                        "message": state.message,
+                        "at": now_rfc3339(),
+                    }
+                },
+            )
+        if state.terminal:
+            result = SUCCESS if state.phase in (Phase.SUCCEEDED, Phase.DELETED) else FAILURE
+            return self._decide(
+                run, result, _summary(run, state, result), _final_label(operation, result, state)
+            )
+        timeout = float(spec.get("timeoutSeconds") or 1800)
+        elapsed = _seconds_since(status.get("appliedAt"), self._clock())
+        if elapsed >= timeout:
+            where = state.detail.removeprefix("Kratix: ")
+            summary = f"Kratix did not finish within {_duration(timeout)}; it was at: {where}"
+            return self._decide(run, FAILURE, summary, "Timed out", log_line=f"Timed out: {summary}")
+        return timeout - elapsed
+
+    def _decide(
+        self, run: Object, result: str, summary: str, label: str, *, log_line: str | None = None
+    ) -> float | None:
+        """Record the outcome durably (with the line to log, if no transition said it), then report it."""
+        outcome = {
+            "result": result,
+            "summary": summary,
+            "label": label,
+            "decidedAt": now_rfc3339(),
+            "log": log_line,
+        }
+        run = self._write_status(run, {"phase": "Reporting", "outcome": outcome})
+        return self._report(run)
+
+    def _report(self, run: Object) -> float | None:
+        spec, status = run["spec"], run.get("status") or {}
+        outcome, reported = status["outcome"], status.get("reported") or {}
+        run_id = spec["runId"]
+        if outcome["result"] == SUCCESS and "entity" not in reported:
+            run = self._write_status(run, {"reported": {"entity": self._catalog(run)}})
+        try:
+            if outcome.get("log"):
+                self._port.add_run_log(run_id, outcome["log"])
+            self._port.patch_run(
+                run_id, status=outcome["result"], summary=outcome["summary"], status_label=outcome["label"]
+            )
+            note = None
+        except RunAlreadyFinished as refused:
+            note = f"Port already had the run finished: {refused}"
+            log.warning(note, extra={"run_id": run_id, "action": spec.get("action")})
+        except NotFound as missing:
+            note = f"Port has no such run: {missing}"
+            log.error(note, extra={"run_id": run_id, "action": spec.get("action")})
+        log.info(
+            "run finished: %s (%s)",
+            outcome["result"],
+            outcome["summary"],
+            extra={"run_id": run_id, "action": spec.get("action")},
+        )
+        closed = {"terminal": True} | ({"note": note} if note else {})
+        run = self._write_status(
+            run,
+            {
+                "phase": "Succeeded" if outcome["result"] == SUCCESS else "Failed",
+                "message": outcome["summary"],
+                "finishedAt": now_rfc3339(),
+                "reported": closed,
+            },
+        )
+        return self._collect_garbage(run)
+
+    def _catalog(self, run: Object) -> str:
+        """Upsert or delete the run's entity (with ``run_id``); the identifier touched, or "" if none.
+
+        The request itself is ready at this point, so a catalog problem that retrying cannot fix
+        (a mapping that fails, Port refusing the entity) is reported on the run as a warning.
+        Port being unavailable raises, and the whole step is tried again later.
+        """
+        spec = run["spec"]
+        config = self._actions.get(spec.get("action", ""))
+        run_id = spec["runId"]
+        try:
+            if spec.get("operation") == "DELETE":
+                entity, blueprint = spec.get("entity") or {}, spec.get("blueprint")
+                if not (entity.get("identifier") and blueprint):
+                    return ""
+                self._port.delete_entity(blueprint, entity["identifier"], run_id=run_id)
+                self._port.add_run_log(run_id, f"Catalog: removed {blueprint} {entity['identifier']}")
+                return str(entity["identifier"])
+            if config is None or config.entity is None:
+                return ""
+            request = self._current_request(spec["request"], (run.get("status") or {}).get("requestUid"))
+            try:
+                body = render_entity(config.entity, {**_run_document(spec), "request": request or {}})
+            except MappingFailed as failed:
+                self._port.add_run_log(run_id, f"Warning: the catalog entity could not be built ({failed})")
+                return ""
+            try:
+                self._port.upsert_entity(config.entity.blueprint, body, run_id=run_id)
+            except RunAlreadyFinished:
+                raise
+            except PortApiError as refused:
+                self._port.add_run_log(run_id, f"Warning: Port refused the catalog entity: {refused.message}")
+                return ""
+            self._port.add_run_log(
+                run_id, f"Catalog: upserted {config.entity.blueprint} {body['identifier']}"
+            )
+            return str(body["identifier"])
+        except RunAlreadyFinished:
+            return ""  # closed elsewhere; the terminal step records it
+
+    def _collect_garbage(self, run: Object) -> float | None:
+        finished = (run.get("status") or {}).get("finishedAt")
+        remaining = self._options.retention_seconds - _seconds_since(finished, self._clock())
+        if remaining > 0:
+            return remaining
+        try:
+            self._objects.delete(
+                ACTIONRUNS,
+                run["metadata"]["name"],
+                namespace=run["metadata"]["namespace"],
+                uid=run["metadata"].get("uid"),
+            )
+        except ApiException as error:
+            if error.status not in (404, 409):
+                raise
+        return None
+
+    # -- Port ----------------------------------------------------------------------------------
+
+    def _announce(self, run: Object) -> None:
+        spec = run["spec"]
+        request = spec["request"]
+        external = f"{request['namespace']}/{request['kind']}/{request['name']}"
+        fields = {
+            "run_id": spec["runId"],
+            "namespace": request["namespace"],
+            "name": request["name"],
+            "kind": request["kind"],
+            "plural": request["plural"],
+            "action_run": run["metadata"]["name"],
+        }
+        link = self._options.link_template.format(**fields) if self._options.link_template else None
+        self._port.patch_run(
+            spec["runId"], external_run_id=external, link=link, status_label="Submitting to Kratix"
+        )
+        verb = {"CREATE": "create", "DAY-2": "change", "DELETE": "delete"}.get(
+            spec.get("operation", ""), "handle"
+        )
+        self._port.add_run_log(
+            spec["runId"], f"port-bridge received the run: {verb} {request['kind']} {external}"
+        )
+
+    def _report_transition(self, run_id: str, state: KratixState) -> None:
+        self._port.add_run_log(run_id, state.detail)
+        if not state.terminal:
+            self._port.patch_run(run_id, status_label=state.label)
+
+    def _port_call(self, run: Object, call: Callable[..., Any], *args: Any) -> bool:
+        """Run a non-terminal report; ``False`` if the run can go no further now."""
+        try:
+            call(*args)
+        except RunAlreadyFinished as refused:
+            self._write_status(
+                run,
+                {
+                    "phase": "Closed",
+                    "message": f"Port already had the run finished: {refused}",
+                    "finishedAt": now_rfc3339(),
+                    "reported": {"terminal": True, "note": str(refused)},
+                },
+            )
+            return False
+        except NotFound as missing:
+            self._write_status(
+                run,
+                {
+                    "phase": "Closed",
+                    "message": f"Port has no such run: {missing}",
+                    "finishedAt": now_rfc3339(),
+                    "reported": {"terminal": True, "note": str(missing)},
+                },
+            )
+            return False
+        return True
+
+    # -- Kubernetes ----------------------------------------------------------------------------
+
+    def _current_request(self, request: Mapping[str, Any], uid: str | None) -> Object | None:
+        found = self._request_lookup(_resource(request), request["namespace"], request["name"])
+        if found is True:  # the kind is not watched (yet): read it directly
+            try:
+                found = self._objects.get(_resource(request), request["name"], namespace=request["namespace"])
+            except ApiException as error:
+                if error.status != 404:
+                    raise
+                found = None
+        if not isinstance(found, dict):
+            return None
+        if uid and found.get("metadata", {}).get("uid") != uid:  # deleted and re-created by someone else
+            return None
+        return found
+
+    def _legacy_jobs(self, request: Mapping[str, Any], current: Object | None) -> list[Object]:
+        """A legacy Kratix shows a failed pipeline only on its Job: read those Jobs when it matters."""
+        conditions = {c.get("type"): c for c in ((current or {}).get("status") or {}).get("conditions") or ()}
+        legacy_running = (
+            "PipelineCompleted" in conditions and conditions["PipelineCompleted"].get("status") != "True"
+        )
+        if not legacy_running:
+            return []
+        selector = f"kratix.io/promise-name={request['promise']},kratix.io/resource-name={request['name']}"
+        items: list[Object] = self._objects.list(
+            JOBS, namespace=request["namespace"], label_selector=selector
+        )["items"]
+        return items
+
+    def _write_status(self, run: Object, changes: Mapping[str, Any]) -> Object:
+        """Merge ``changes`` into the ActionRun's status, guarded by its resourceVersion."""
+        metadata = run["metadata"]
+        body = {"metadata": {"resourceVersion": metadata["resourceVersion"]}, "status": dict(changes)}
+        try:
+            updated = self._objects.patch_status(
+                ACTIONRUNS, metadata["name"], body, namespace=metadata["namespace"]
+            )
+        except ApiException as error:
+            if error.status == 409:
+                raise Conflict(metadata["name"]) from error
+            raise
+        self._remember(updated)  # the next look sees this write even before its watch event arrives
+        return updated
+
+
+def _resource(request: Mapping[str, Any]) -> Resource:
+    group, version = request["apiVersion"].split("/", 1)
+    return Resource(group, version, request["plural"])
+
+
+def _run_document(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """What entity mappings see besides ``request``: the same shape intake's mappings saw."""
+    return {
+        "run": {"id": spec["runId"]},
+        "action": {"identifier": spec.get("action"), "blueprint": spec.get("blueprint")},
+        "operation": spec.get("operation"),
+        "inputs": spec.get("inputs") or {},
+        "entity": spec.get("entity"),
+        "trigger": spec.get("trigger") or {},
+    }
+
+
+def _summary(run: Object, state: KratixState, result: str) -> str:
+    request = run["spec"]["request"]
+    where = f"{request['kind']} {request['namespace']}/{request['name']}"
+    if result == FAILURE:
+        return state.detail.removeprefix("Kratix: ")
+    if state.phase is Phase.DELETED:
+        return f"{where} was deleted"
+    message = f": {state.message}" if state.message else ""
+    if run["spec"].get("operation") == "DAY-2":
+        return f"{where} was changed and reconciled by Kratix{message}"
+    return f"{where} is ready{message}"
+
+
+def _final_label(operation: str, result: str, state: KratixState) -> str:
+    if result == FAILURE:
+        return state.label if state.label not in ("Reconciled", "Deleted") else "Failed"
+    return {"CREATE": "Ready", "DAY-2": "Changed", "DELETE": "Deleted"}.get(operation, "Done")
+
+
+def _refusal(error: ApiException, where: str, operation: str) -> str:
+    try:
+        detail = json.loads(error.body or "{}").get("message") or error.reason
+    except ValueError:
+        detail = error.reason
+    if error.status == 404 and "namespaces" in str(detail):
+        return f"cannot {operation.lower()} {where}: {detail}"
+    return f"Kubernetes refused to {operation.lower()} {where}: {detail}"
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min" if minutes and not rest else f"{int(seconds)} s"

@@ -1,0 +1,174 @@
+"""Watching one kind of object for as long as the controller runs, and caching what it sees.
+
+One watch per kind, however many runs are in flight. The watch resumes from the last
+resourceVersion it saw, re-lists when the API server says that version is gone (410), ends each
+stream server-side after ``timeout_seconds`` and guards the socket with a client timeout (a
+network drop must not hang it), and reconnects with capped exponential backoff when the API
+server is away (research/peers.md §4.3, kopf's watching).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kubernetes.client import ApiException
+
+from port_bridge.kube.client import is_unavailable
+from port_bridge.kube.objects import KubeObjects, Object, Resource
+
+log = logging.getLogger(__name__)
+ObjectKey = tuple[str, str]  # namespace ("" for cluster-scoped), name
+
+
+def object_key(obj: Mapping[str, Any]) -> ObjectKey:
+    metadata = obj.get("metadata") or {}
+    return metadata.get("namespace") or "", metadata.get("name", "")
+
+
+class ObjectCache:
+    """The latest state of every watched object, by (namespace, name)."""
+
+    def __init__(self) -> None:
+        self._objects: dict[ObjectKey, Object] = {}
+        self._lock = threading.Lock()
+        self.synced = threading.Event()
+
+    def get(self, key: ObjectKey) -> Object | None:
+        with self._lock:
+            return self._objects.get(key)
+
+    def values(self) -> list[Object]:
+        with self._lock:
+            return list(self._objects.values())
+
+    def put(self, obj: Object) -> None:
+        """Keep ``obj`` unless the cache already holds a newer version of it."""
+        key = object_key(obj)
+        with self._lock:
+            current = self._objects.get(key)
+            if current is None or _version(obj) >= _version(current) or _uid(obj) != _uid(current):
+                self._objects[key] = obj
+
+    def remove(self, obj: Object) -> None:
+        with self._lock:
+            current = self._objects.get(object_key(obj))
+            if current is not None and _uid(current) == _uid(obj):
+                del self._objects[object_key(obj)]
+
+    def replace(self, objects: list[Object]) -> None:
+        with self._lock:
+            self._objects = {object_key(obj): obj for obj in objects}
+        self.synced.set()
+
+
+def _version(obj: Mapping[str, Any]) -> int:
+    try:
+        return int((obj.get("metadata") or {}).get("resourceVersion") or 0)
+    except ValueError:
+        return 0
+
+
+def _uid(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("uid") or "")
+
+
+class Watcher:
+    """Keeps ``cache`` current for one resource; ``on_change(obj, deleted)`` hears of every change."""
+
+    def __init__(
+        self,
+        objects: KubeObjects,
+        resource: Resource,
+        *,
+        cache: ObjectCache,
+        on_change: Callable[[Object, bool], None],
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        timeout_seconds: int = 300,
+        socket_timeout: float = 330.0,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self._objects, self._resource, self._cache, self._on_change = objects, resource, cache, on_change
+        self._namespace, self._selector = namespace, label_selector
+        self._timeout, self._socket_timeout, self._max_backoff = timeout_seconds, socket_timeout, max_backoff
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"watch-{resource.plural}", daemon=True)
+        self.restarts = 0  # reconnects after errors, for metrics and tests
+        self.relists = 0
+
+    def start(self) -> Watcher:
+        self._thread.start()
+        return self
+
+    def stop(self, *, timeout: float = 0.0) -> None:
+        self._stop.set()
+        if timeout:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        resource_version: str | None = None
+        backoff = 0.0
+        while not self._stop.is_set():
+            try:
+                if resource_version is None:
+                    resource_version = self._relist()
+                resource_version = self._stream(resource_version)
+                backoff = 0.0
+            except ApiException as error:
+                if error.status == 410:
+                    log.info("watch of %s expired; re-listing", self._resource.plural)
+                    resource_version = None
+                    continue
+                backoff = self._pause(backoff, error)
+            except Exception as error:
+                if not is_unavailable(error):
+                    log.exception("watch of %s failed unexpectedly", self._resource.plural)
+                backoff = self._pause(backoff, error)
+
+    def _relist(self) -> str:
+        listed = self._objects.list(self._resource, namespace=self._namespace, label_selector=self._selector)
+        items: list[Object] = listed.get("items") or []
+        previous = {object_key(obj) for obj in self._cache.values()}
+        self._cache.replace(items)
+        self.relists += 1
+        for obj in items:
+            self._on_change(obj, False)
+        for key in previous - {object_key(obj) for obj in items}:  # deleted while we were not watching
+            self._on_change({"metadata": {"namespace": key[0], "name": key[1]}}, True)
+        return str(listed["metadata"]["resourceVersion"])
+
+    def _stream(self, resource_version: str) -> str:
+        for event in self._objects.watch(
+            self._resource,
+            namespace=self._namespace,
+            resource_version=resource_version,
+            timeout_seconds=self._timeout,
+            request_timeout=self._socket_timeout,
+            label_selector=self._selector,
+        ):
+            if self._stop.is_set():
+                break
+            obj: Object = event["object"]
+            resource_version = str((obj.get("metadata") or {}).get("resourceVersion") or resource_version)
+            if event["type"] == "DELETED":
+                self._cache.remove(obj)
+                self._on_change(obj, True)
+            elif event["type"] in ("ADDED", "MODIFIED"):
+                self._cache.put(obj)
+                self._on_change(obj, False)
+        return resource_version
+
+    def _pause(self, backoff: float, error: BaseException) -> float:
+        backoff = min(max(backoff * 2, 0.1), self._max_backoff)
+        self.restarts += 1
+        log.warning(
+            "watch of %s interrupted (%s); reconnecting in %.1fs",
+            self._resource.plural,
+            type(error).__name__,
+            backoff,
+        )
+        self._stop.wait(backoff)
+        return backoff

@@ -1,0 +1,1 @@
+"""The front door: the HTTP service Port calls when someone clicks an action."""

@@ -1,0 +1,88 @@
+"""``port-bridge serve``: intake under gunicorn.
+
+Workers are separate processes (``gthread``: a few threads each), so each builds its own app,
+Kubernetes client and Port client after the fork. Metrics from every worker are aggregated
+through prometheus-client's multiprocess directory, which the command prepares before anything
+imports prometheus-client (see :func:`prepare_metrics_dir`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from port_bridge.intake.metrics import MULTIPROC_ENV
+from port_bridge.logs import logging_config
+from port_bridge.settings import Settings
+
+
+def prepare_metrics_dir() -> Path:
+    """A fresh directory for per-worker metric files; call before prometheus-client is imported."""
+    configured = os.environ.get(MULTIPROC_ENV)
+    directory = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="port-bridge-metrics-"))
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(directory)
+    return directory
+
+
+def build_app(settings: Settings) -> Any:
+    """The intake app as a worker serves it, reporting unrecordable runs through the Port client."""
+    from port_bridge.intake.app import create_app
+    from port_bridge.intake.closing import PortRunCloser
+    from port_bridge.port.client import PortClient
+
+    port = PortClient(
+        settings.port_api_url,
+        client_id=settings.port_client_id,
+        client_secret=settings.port_client_secret.get_secret_value(),
+        max_retry_seconds=5.0,
+    )
+    return create_app(settings, closer=PortRunCloser(port))
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+class IntakeServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings = self._settings
+        options: dict[str, Any] = {
+            "bind": settings.bind,
+            "workers": settings.workers,
+            "worker_class": "gthread",
+            "threads": settings.threads,
+            "timeout": 30,
+            "graceful_timeout": 20,
+            "keepalive": 5,
+            "logconfig_dict": logging_config(
+                level=settings.log_level, secrets=[settings.port_client_secret.get_secret_value()]
+            ),
+            "child_exit": _child_exit,
+            "proc_name": "port-bridge-intake",
+        }
+        shared_memory = Path("/dev/shm")  # noqa: S108 -- gunicorn's heartbeat files belong in memory
+        if shared_memory.is_dir():
+            options["worker_tmp_dir"] = str(shared_memory)
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return build_app(self._settings)
+
+
+def serve(settings: Settings) -> None:
+    IntakeServer(settings).run()

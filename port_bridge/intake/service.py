@@ -1,0 +1,312 @@
+"""What intake does with one webhook call, independent of the web framework.
+
+Only what must happen while Port waits: verify, parse, find the action, validate, render the
+Kratix request, and store one ActionRun named after the run. The answer is 202 as soon as the
+ActionRun exists; everything slow (Kratix, reporting to Port) belongs to the controller.
+
+A run is never lost and never left open: a call whose signature verified and whose run id is
+known is always recorded, accepted or not. A rejected run is stored with its rejection, and the
+controller closes it in Port as FAILURE with the same message; a repeat delivery of the same
+run finds that ActionRun and gets the same answer. Only when nothing can be stored (the
+Kubernetes API is unreachable) does intake close the run in Port itself, best effort.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import tenacity
+from kubernetes.client import ApiException
+
+from port_bridge.intake.payload import PayloadRejected, RunContext, find_run_id, parse_run
+from port_bridge.intake.signature import SignatureRejected, verify
+from port_bridge.intake.validation import FieldProblem, input_problems, request_problems
+from port_bridge.kratix.catalog import PromiseCatalog, PromiseNotInstalled
+from port_bridge.kratix.promise import PromiseWithoutApi
+from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_manifest, actionrun_name
+from port_bridge.kube.client import is_unavailable
+from port_bridge.kube.objects import KubeObjects
+from port_bridge.mapping.actions import ActionConfig
+from port_bridge.mapping.render import MappingFailed, render_request
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 10
+
+
+class RunCloser(Protocol):
+    """Closes a Port run as FAILURE when intake could not record it anywhere else."""
+
+    def close_failed(self, run_id: str, message: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    outcome: str
+    headers: dict[str, str] = field(default_factory=dict)
+    run_id: str | None = None
+    action: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejection(Exception):
+    """Why a run cannot go ahead: HTTP status, a machine-readable reason, a message for people."""
+
+    status: int
+    reason: str
+    message: str
+    errors: tuple[FieldProblem, ...] = ()
+
+    def body(self, run_id: str | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.reason, "message": self.message}
+        if run_id is not None:
+            body["runId"] = run_id
+        if self.errors:
+            body["errors"] = [problem.as_json() for problem in self.errors]
+        return body
+
+    def as_spec(self) -> dict[str, Any]:
+        return {
+            "code": self.status,
+            "reason": self.reason,
+            "message": self.message,
+            "errors": [problem.as_json() for problem in self.errors],
+        }
+
+
+class Intake:
+    def __init__(
+        self,
+        *,
+        client_secret: str,
+        namespace: str,
+        replay_window_seconds: int,
+        actions: Mapping[str, ActionConfig],
+        objects: KubeObjects,
+        promises: PromiseCatalog,
+        closer: RunCloser | None = None,
+        clock: Callable[[], float] = time.time,
+        kube_retry_seconds: float = 3.0,
+    ) -> None:
+        self._secret, self._namespace, self._window = client_secret, namespace, replay_window_seconds
+        self._actions, self._objects, self._promises = actions, objects, promises
+        self._closer, self._clock, self._kube_retry_seconds = closer, clock, kube_retry_seconds
+
+    @property
+    def actions(self) -> Mapping[str, ActionConfig]:
+        return self._actions
+
+    def handle(self, headers: Mapping[str, str], body: bytes) -> Answer:
+        try:
+            verify(headers, body, secret=self._secret, now=self._clock(), window_seconds=self._window)
+        except SignatureRejected as rejected:
+            return Answer(401, {"error": "unauthorized", "message": str(rejected)}, "unauthorized")
+        try:
+            document = json.loads(body)
+        except ValueError as error:
+            return Answer(
+                400,
+                {"error": "malformed_json", "message": f"the body is not valid JSON: {error}"},
+                "malformed",
+            )
+        run_id = find_run_id(document)
+        if run_id is None:
+            message = "the body carries no run id (runId, or context.runId in the legacy format)"
+            return Answer(400, {"error": "missing_run_id", "message": message}, "malformed")
+        action = document.get("action") if isinstance(document.get("action"), str) else None
+        try:
+            context = parse_run(document)
+            spec = self._accept(context)
+        except PayloadRejected as error:
+            return self._record(run_id, action, None, Rejection(400, "malformed_payload", str(error)))
+        except Rejection as rejection:
+            return self._record(run_id, action, None, rejection)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            return self._unrecorded(run_id, action, None, error)
+        return self._record(run_id, context.action, spec, None)
+
+    def _accept(self, context: RunContext) -> dict[str, Any]:
+        """The ActionRun spec for an acceptable run; raises :class:`Rejection` otherwise."""
+        config = self._actions.get(context.action)
+        if config is None:
+            known = ", ".join(sorted(self._actions)) or "none"
+            raise Rejection(
+                404,
+                "unknown_action",
+                f"action {context.action!r} is not configured in port-bridge (configured: {known})",
+            )
+        if context.operation is not None and context.operation != config.operation:
+            raise Rejection(
+                422,
+                "operation_mismatch",
+                f"action {config.identifier} is a {config.operation} action, "
+                f"the run says {context.operation}",
+            )
+        user_inputs = config.action.trigger.user_inputs
+        if problems := input_problems(user_inputs, context.inputs):
+            raise Rejection(422, "invalid_inputs", _summary("invalid inputs", problems), tuple(problems))
+        try:
+            promise = self._promises.get(config.kratix.promise)
+        except (PromiseNotInstalled, PromiseWithoutApi) as error:
+            raise Rejection(
+                503, "promise_unavailable", f"{error}; the platform team needs to install it"
+            ) from None
+        try:
+            rendered = render_request(config, context.document())
+        except MappingFailed as failed:
+            problem = FieldProblem(failed.field, failed.message)
+            raise Rejection(
+                422, "mapping_failed", _summary("the action's mapping failed", [problem]), (problem,)
+            ) from None
+        if problems := request_problems(
+            rendered, promise, operation=config.operation, allowed_namespaces=config.kratix.allowed_namespaces
+        ):
+            raise Rejection(
+                422,
+                "invalid_request",
+                _summary("the Kratix request would be invalid", problems),
+                tuple(problems),
+            )
+        secret_inputs = {
+            name
+            for name, spec in (user_inputs.get("properties") or {}).items()
+            if isinstance(spec, Mapping) and spec.get("encryption")
+        }
+        request: dict[str, Any] = {
+            "promise": promise.promise,
+            "apiVersion": promise.api_version,
+            "kind": promise.kind,
+            "plural": promise.plural,
+            "namespace": rendered.namespace,
+            "name": rendered.name,
+            "labels": rendered.labels,
+        }
+        if rendered.spec is not None:
+            request["spec"] = rendered.spec
+        return {
+            "action": config.identifier,
+            "operation": config.operation,
+            "blueprint": context.blueprint or config.action.trigger.blueprint_identifier,
+            "format": context.format,
+            "trigger": context.trigger,
+            "inputs": {key: value for key, value in context.inputs.items() if key not in secret_inputs},
+            "entity": context.entity,
+            "request": request,
+            "timeoutSeconds": config.kratix.timeout_seconds,
+        }
+
+    def _record(
+        self, run_id: str, action: str | None, spec: dict[str, Any] | None, rejection: Rejection | None
+    ) -> Answer:
+        """Store the ActionRun (accepted or rejected) and answer; a repeat gets the first answer."""
+        if rejection is not None:
+            spec = {"action": action or "unknown", "rejection": rejection.as_spec()}
+        assert spec is not None
+        manifest = actionrun_manifest(run_id=run_id, namespace=self._namespace, spec=spec)
+        try:
+            self._create(manifest)
+        except Exception as error:
+            if isinstance(error, ApiException) and error.status == 409:
+                return self._repeat(run_id, action)
+            if not (isinstance(error, ApiException) or is_unavailable(error)):
+                raise
+            return self._unrecorded(run_id, action, rejection, error)
+        name = manifest["metadata"]["name"]
+        if rejection is not None:
+            log.info("run rejected: %s", rejection.message, extra={"run_id": run_id, "action": action})
+            return Answer(
+                rejection.status, rejection.body(run_id), rejection.reason, run_id=run_id, action=action
+            )
+        log.info("run accepted as ActionRun %s", name, extra={"run_id": run_id, "action": action})
+        return Answer(202, self._accepted_body(run_id), "accepted", run_id=run_id, action=action)
+
+    def _create(self, manifest: dict[str, Any]) -> None:
+        for attempt in tenacity.Retrying(
+            retry=tenacity.retry_if_exception(is_unavailable),
+            wait=tenacity.wait_exponential(multiplier=0.1, max=1.0),
+            stop=tenacity.stop_after_delay(self._kube_retry_seconds),
+            reraise=True,
+        ):
+            with attempt:
+                self._objects.create(ACTIONRUNS, manifest, namespace=self._namespace)
+
+    def _repeat(self, run_id: str, action: str | None) -> Answer:
+        try:
+            existing = self._objects.get(ACTIONRUNS, actionrun_name(run_id), namespace=self._namespace)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            body = {"error": "kubernetes_unavailable", "message": _kube_message(error), "runId": run_id}
+            return Answer(503, body, "unavailable", {"Retry-After": str(RETRY_AFTER_SECONDS)}, run_id=run_id)
+        stored = existing.get("spec") or {}
+        if stored.get("runId") != run_id:  # two run ids with the same name: would need a hash collision
+            message = f"ActionRun {actionrun_name(run_id)} belongs to run {stored.get('runId')!r}"
+            return Answer(
+                409,
+                {"error": "run_conflict", "message": message, "runId": run_id},
+                "conflict",
+                run_id=run_id,
+                action=action,
+            )
+        if rejection := stored.get("rejection"):
+            previous = Rejection(
+                rejection["code"],
+                rejection["reason"],
+                rejection["message"],
+                tuple(FieldProblem(e["field"], e["message"]) for e in rejection.get("errors") or ()),
+            )
+            return Answer(previous.status, previous.body(run_id), "duplicate", run_id=run_id, action=action)
+        return Answer(200, self._accepted_body(run_id), "duplicate", run_id=run_id, action=action)
+
+    def _unrecorded(
+        self, run_id: str, action: str | None, rejection: Rejection | None, error: Exception
+    ) -> Answer:
+        """Nothing could be stored: close the run in Port directly so it is not left open."""
+        cause = _kube_message(error)
+        log.error("could not record run: %s", cause, extra={"run_id": run_id, "action": action})
+        message = (
+            rejection.message
+            if rejection is not None
+            else (
+                f"port-bridge could not record this run ({cause}); nothing was requested from Kratix, "
+                "run the action again"
+            )
+        )
+        if self._closer is not None:
+            try:
+                self._closer.close_failed(run_id, message)
+            except Exception as closing:
+                log.error("could not close the run in Port either: %s", closing, extra={"run_id": run_id})
+        if rejection is not None:
+            return Answer(
+                rejection.status, rejection.body(run_id), rejection.reason, run_id=run_id, action=action
+            )
+        body = {"error": "kubernetes_unavailable", "message": message, "runId": run_id}
+        return Answer(
+            503, body, "unavailable", {"Retry-After": str(RETRY_AFTER_SECONDS)}, run_id=run_id, action=action
+        )
+
+    def _accepted_body(self, run_id: str) -> dict[str, Any]:
+        return {"runId": run_id, "actionRun": actionrun_name(run_id), "namespace": self._namespace}
+
+
+def _summary(what: str, problems: list[FieldProblem]) -> str:
+    return f"{what}: " + "; ".join(f"{problem.field} {problem.message}" for problem in problems)
+
+
+def _kube_message(error: Exception) -> str:
+    if isinstance(error, ApiException):
+        try:
+            detail = json.loads(error.body or "{}").get("message") or error.reason
+        except ValueError:
+            detail = error.reason
+        return f"the Kubernetes API answered {error.status}: {detail}"
+    return f"the Kubernetes API is unreachable: {type(error).__name__}"

@@ -1,0 +1,64 @@
+"""ActionRuns: the durable record of one Port run, named after the run.
+
+Port may deliver a run more than once, and a controller may die at any moment, so everything
+about a run lives in one object in the cluster. Its name is derived from the Port run id: ids
+are case-sensitive and not DNS names (``r_QOz6WoOB1Q2lmhZZ``), so the name is the lowercased id
+plus a hash of the exact id (two ids differing only in case get different names). The exact id
+is kept in ``spec.runId``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from port_bridge.kube.objects import Resource
+
+ACTIONRUNS = Resource("port-bridge.io", "v1alpha1", "actionruns")
+KIND = "ActionRun"
+RUN_ID_ANNOTATION = "port-bridge.io/run-id"
+RUN_ID_LABEL = "port-bridge.io/run-id"
+ACTION_LABEL = "port-bridge.io/action"
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+
+
+def actionrun_name(run_id: str) -> str:
+    """A valid, deterministic object name for a run id; distinct ids give distinct names."""
+    digest = hashlib.sha256(run_id.encode()).hexdigest()[:10]
+    readable = re.sub(r"[^a-z0-9]+", "-", run_id.lower()).strip("-")[:40].strip("-")
+    return f"{readable}-{digest}" if readable else f"run-{digest}"
+
+
+def label_value(value: str | None) -> str | None:
+    """``value`` if Kubernetes accepts it as a label value, else ``None``."""
+    if value and len(value) <= 63 and _LABEL_VALUE.fullmatch(value):
+        return value
+    return None
+
+
+def now_rfc3339() -> str:
+    return datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def actionrun_manifest(
+    *,
+    run_id: str,
+    namespace: str,
+    spec: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The ActionRun for a run; ``spec`` holds everything but the run id and receive time."""
+    labels = {ACTION_LABEL: label_value(spec.get("action")), RUN_ID_LABEL: label_value(run_id)}
+    return {
+        "apiVersion": ACTIONRUNS.api_version,
+        "kind": KIND,
+        "metadata": {
+            "name": actionrun_name(run_id),
+            "namespace": namespace,
+            "labels": {key: value for key, value in labels.items() if value},
+            "annotations": {RUN_ID_ANNOTATION: run_id},
+        },
+        "spec": {"runId": run_id, "receivedAt": now_rfc3339(), **spec},
+    }
