@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-sandbox
 
 sandbox: $(VENV)/.installed-sandbox
-	$(BIN)/port-bridge --help
+	$(BIN)/port-bridge sandbox
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check port_bridge tests

@@ -1,18 +1,46 @@
 """The ``port-bridge`` command line.
 
-Each subcommand is one way of running the product (the intake service, the controller, both
-together, the self-contained sandbox). This module only parses arguments and hands over; the
-work lives in the modules named by each subcommand.
+Each subcommand is one way of running the product: the intake service, the controller, both in
+one pod, or the self-contained sandbox. This module parses arguments and hands over; the work
+lives in the modules each command imports when it runs (nothing heavy is imported before a
+command needs it, which also lets ``serve`` prepare prometheus-client's multiprocess directory
+before anything imports it).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
 
 from port_bridge import __version__
+from port_bridge.settings import ConfigurationError
 
 Command = Callable[[argparse.Namespace], int]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from port_bridge.runners import serve
+
+    return serve()
+
+
+def _controller(args: argparse.Namespace) -> int:
+    from port_bridge.runners import controller
+
+    return controller()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from port_bridge.runners import run_both
+
+    return run_both()
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from port_bridge.sandbox.demo import run_sandbox
+
+    return run_sandbox(era=args.era, keep_running=args.keep_running, speed=args.speed)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,12 +49,44 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Backend for Port self-service actions on Kratix platforms: verifies Port's signed "
             "webhooks, turns each run into a Kratix resource request, follows Kratix until the "
-            "request has really succeeded or failed, and reports the result to Port."
+            "request has really succeeded or failed, and reports the result to Port. Settings come "
+            "from the environment (see the README)."
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.set_defaults(command=None)
-    parser.add_subparsers(title="commands", metavar="COMMAND")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run intake (the webhook Port calls) under gunicorn")
+    serve.set_defaults(command=_serve)
+    controller = commands.add_parser(
+        "controller", help="run the controller (one active replica, Lease election)"
+    )
+    controller.set_defaults(command=_controller)
+    run = commands.add_parser("run", help="run intake and the controller together (single-pod installs)")
+    run.set_defaults(command=_run)
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="the whole flow on this machine: emulated Kubernetes, Kratix and Port, no accounts needed",
+    )
+    sandbox.add_argument(
+        "--era",
+        choices=("current", "2024", "legacy"),
+        default="current",
+        help="which Kratix release's status format the simulator writes (default: current)",
+    )
+    sandbox.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="keep everything serving after the demo, until interrupted",
+    )
+    sandbox.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="how fast simulated Kratix works (2 = twice as fast; default 1)",
+    )
+    sandbox.set_defaults(command=_sandbox)
     return parser
 
 
@@ -37,4 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is None:
         parser.print_help()
         return 0
-    return command(args)
+    try:
+        return command(args)
+    except KeyboardInterrupt:
+        return 130
+    except ConfigurationError as error:
+        print(f"port-bridge: {error}", file=sys.stderr)
+        return 2

@@ -33,6 +33,10 @@ def _default_identity() -> str:
     return os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
 
 
+class ConfigurationError(Exception):
+    """The bridge cannot start as configured; the message says what to change."""
+
+
 class Settings(BaseSettings):
     """Every setting, its environment variable and its default (the README lists the same)."""
 

@@ -397,9 +397,8 @@ class Reconciler:
         verb = {"CREATE": "create", "DAY-2": "change", "DELETE": "delete"}.get(
             spec.get("operation", ""), "handle"
         )
-        self._port.add_run_log(
-            spec["runId"], f"port-bridge received the run: {verb} {request['kind']} {external}"
-        )
+        where = f"{request['kind']} {request['namespace']}/{request['name']}"
+        self._port.add_run_log(spec["runId"], f"port-bridge received the run: {verb} {where}")
 
     def _report_transition(self, run_id: str, state: KratixState) -> None:
         self._port.add_run_log(run_id, state.detail)

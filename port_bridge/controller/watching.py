@@ -162,6 +162,8 @@ class Watcher:
         return resource_version
 
     def _pause(self, backoff: float, error: BaseException) -> float:
+        if self._stop.is_set():
+            return backoff  # shutting down: the API server going away is expected
         backoff = min(max(backoff * 2, 0.1), self._max_backoff)
         self.restarts += 1
         log.warning(

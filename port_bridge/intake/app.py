@@ -79,6 +79,10 @@ def create_app(
         answer = intake.handle(headers, body)
         return _respond(answer)
 
+    @app.get("/runs/<run_id>")
+    def run_page(run_id: str) -> tuple[Response, int, dict[str, str]]:
+        return _respond(intake.describe(run_id))
+
     @app.get("/healthz")
     def healthz() -> Response:
         return jsonify(status="alive")

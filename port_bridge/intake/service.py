@@ -133,6 +133,41 @@ class Intake:
             return self._unrecorded(run_id, action, None, error)
         return self._record(run_id, context.action, spec, None)
 
+    def describe(self, run_id: str) -> Answer:
+        """What the bridge knows of a run (the page a Port run's link can point to)."""
+        try:
+            run = self._objects.get(ACTIONRUNS, actionrun_name(run_id), namespace=self._namespace)
+        except Exception as error:
+            if isinstance(error, ApiException) and error.status == 404:
+                return Answer(
+                    404, {"error": "not_found", "message": f"port-bridge has no run {run_id!r}"}, "not_found"
+                )
+            if not is_unavailable(error):
+                raise
+            unavailable = {"error": "kubernetes_unavailable", "message": _kube_message(error)}
+            return Answer(503, unavailable, "unavailable", {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        spec, status = run.get("spec") or {}, run.get("status") or {}
+        if spec.get("runId") != run_id:
+            return Answer(
+                404, {"error": "not_found", "message": f"port-bridge has no run {run_id!r}"}, "not_found"
+            )
+        request = spec.get("request") or {}
+        body: dict[str, Any] = {
+            "runId": run_id,
+            "action": spec.get("action"),
+            "operation": spec.get("operation"),
+            "request": {
+                key: request[key] for key in ("apiVersion", "kind", "namespace", "name") if key in request
+            },
+            "receivedAt": spec.get("receivedAt"),
+            "phase": status.get("phase", "Received"),
+            "kratix": {key: value for key, value in (status.get("kratix") or {}).items() if key != "key"},
+            "outcome": status.get("outcome"),
+            "rejection": spec.get("rejection"),
+            "finishedAt": status.get("finishedAt"),
+        }
+        return Answer(200, {key: value for key, value in body.items() if value}, "ok")
+
     def _accept(self, context: RunContext) -> dict[str, Any]:
         """The ActionRun spec for an acceptable run; raises :class:`Rejection` otherwise."""
         config = self._actions.get(context.action)

@@ -154,7 +154,7 @@ def classify(
             message,
         )
     return KratixState(
-        Phase.PENDING, "Waiting for Kratix", "Kratix: waiting for Kratix to pick the request up", message
+        Phase.PENDING, "Waiting for Kratix", "Kratix: waiting for the request's workflow to start", message
     )
 
 

@@ -429,3 +429,24 @@ def test_secrets_and_signatures_never_reach_the_logs(
     text = "\n".join(record.getMessage() + repr(record.__dict__) for record in caplog.records)
     assert port.client_secret not in text
     assert good.headers["x-port-signature"].removeprefix("v1,") not in text
+
+
+def test_the_run_page_shows_what_the_bridge_knows(
+    port: PortEmulator, webhook: str, intake_server: WsgiThread
+) -> None:
+    accepted = port.invoke("create-postgresql", inputs=GOOD, url=webhook)
+    rejected = port.invoke("create-postgresql", inputs={"name": "Bad!", "env": "dev"}, url=webhook)
+    page = requests.get(f"{intake_server.url}/runs/{accepted.run_id}", timeout=5).json()
+    assert page["request"] == {
+        "apiVersion": "marketplace.kratix.io/v1alpha2",
+        "kind": "postgresql",
+        "namespace": "default",
+        "name": "orders",
+    }
+    assert page["phase"] == "Received"
+    assert (
+        requests.get(f"{intake_server.url}/runs/{rejected.run_id}", timeout=5).json()["rejection"]["code"]
+        == 422
+    )
+    other_case = accepted.run_id.swapcase()
+    assert requests.get(f"{intake_server.url}/runs/{other_case}", timeout=5).status_code == 404

@@ -163,8 +163,14 @@ ROWS: list[tuple[str, dict[str, Any] | None, dict[str, Any], Phase, str]] = [
         "suspended",
     ),
     # -- not picked up ------------------------------------------------------------------------
-    ("no status yet", req(), {}, Phase.PENDING, "pick the request up"),
-    ("no configure workflow, not observed", req(), {"has_configure_workflow": False}, Phase.PENDING, "pick"),
+    ("no status yet", req(), {}, Phase.PENDING, "workflow to start"),
+    (
+        "no configure workflow, not observed",
+        req(),
+        {"has_configure_workflow": False},
+        Phase.PENDING,
+        "to start",
+    ),
     (
         "no configure workflow, observed (Kratix #869)",
         req(observedGeneration=1),
