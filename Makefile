@@ -23,8 +23,8 @@ sandbox: $(VENV)/.installed-sandbox
 	$(BIN)/port-bridge sandbox
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check port_bridge tests
-	$(BIN)/ruff format --check port_bridge tests
+	$(BIN)/ruff check port_bridge tests deploy
+	$(BIN)/ruff format --check port_bridge tests deploy
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -73,6 +73,7 @@ class IntakeServer(BaseApplication):  # type: ignore[misc]
             ),
             "child_exit": _child_exit,
             "proc_name": "port-bridge-intake",
+            "control_socket_disable": True,  # gunicorn's control socket wants a writable $HOME
         }
         shared_memory = Path("/dev/shm")  # noqa: S108 -- gunicorn's heartbeat files belong in memory
         if shared_memory.is_dir():
