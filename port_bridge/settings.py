@@ -77,7 +77,9 @@ class Settings(BaseSettings):
     retention_seconds: float = Field(
         default=7 * 24 * 3600.0,
         gt=0,
-        validation_alias=AliasChoices("PORT_BRIDGE_RETENTION", "PORT_BRIDGE_RETENTION_SECONDS", "retention_seconds"),
+        validation_alias=AliasChoices(
+            "PORT_BRIDGE_RETENTION", "PORT_BRIDGE_RETENTION_SECONDS", "retention_seconds"
+        ),
     )
     port_retry_seconds: float = Field(default=30.0, gt=0)  # per Port call, before the run is retried later
     link_template: str | None = None  # e.g. https://bridge.example.com/runs/{run_id}

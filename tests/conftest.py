@@ -22,10 +22,11 @@ from port_bridge.port.client import PortClient
 from port_bridge.sandbox.kratix import Era, KratixSimulator, Timings
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.kube.crds import load_manifests
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge.sandbox.port import PortEmulator, Run
 from port_bridge.sandbox.serving import WsgiThread
 from port_bridge.sandbox.shared import locate_shared_dir, require_file
 from port_bridge.settings import Settings
+from tests.waiting import wait_for
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +81,7 @@ def kube_client(kube: KubeApiServer) -> Iterator[kubernetes.client.ApiClient]:
     """The official client pointed at the emulator."""
     configuration = kubernetes.client.Configuration()
     configuration.host = kube.url
+    configuration.connection_pool_maxsize = 32
     with kubernetes.client.ApiClient(configuration) as client:
         yield client
 
@@ -272,7 +274,7 @@ def port_client(port: PortEmulator) -> Iterator[PortClient]:
         client_id=port.client_id,
         client_secret=port.client_secret,
         max_retry_seconds=20.0,
-        max_wait_seconds=2.0,
+        max_wait_seconds=0.5,
     ) as client:
         yield client
 
@@ -288,12 +290,102 @@ def start_controller(
     """Start a controller (``identity=`` for a second replica); all are stopped at the end."""
     running: list[RunningController] = []
 
-    def start(**overrides: Any) -> RunningController:
+    def start(*, actions: dict[str, ActionConfig] | None = None, **overrides: Any) -> RunningController:
         settings = controller_settings.model_copy(update=overrides)
-        controller = RunningController(settings, kube_client, project_actions, port_client).start()
+        controller = RunningController(settings, kube_client, actions or project_actions, port_client).start()
         running.append(controller)
         return controller
 
     yield start
     for controller in running:
         controller.stop()
+
+
+class Bridge:
+    """The whole product on the emulators: click actions as Port, wait for the runs to end."""
+
+    def __init__(
+        self,
+        port: PortEmulator,
+        intake: WsgiThread,
+        kube: KubeApiServer,
+        kratix: KratixSimulator | None = None,
+    ) -> None:
+        self.port, self.intake, self.kube, self.kratix = port, intake, kube, kratix
+
+    @property
+    def webhook(self) -> str:
+        return self.intake.url + "/webhook"
+
+    def click(self, action: str, inputs: dict[str, Any] | None = None, *, entity: str | None = None) -> str:
+        invocation = self.port.invoke(action, inputs=inputs or {}, entity=entity, url=self.webhook)
+        assert invocation.response.status_code in (200, 202, 400, 404, 422), invocation.response.text
+        return invocation.run_id
+
+    def finished(self, run_id: str, *, timeout: float = 15.0) -> Run:
+        def done() -> Run | None:
+            run = self.port.run(run_id)
+            return run if run.status != "IN_PROGRESS" else None
+
+        return wait_for(done, timeout=timeout, what=f"run {run_id} to finish")
+
+    def run_to_end(
+        self, action: str, inputs: dict[str, Any] | None = None, *, entity: str | None = None
+    ) -> Run:
+        return self.finished(self.click(action, inputs, entity=entity))
+
+
+@pytest.fixture
+def bridge(
+    port: PortEmulator,
+    intake_server: WsgiThread,
+    cluster: KubeApiServer,
+    start_kratix: StartKratix,
+    start_controller: Callable[..., RunningController],
+) -> Bridge:
+    """Intake, one controller and a current-era Kratix, all running."""
+    kratix = start_kratix()
+    start_controller()
+    return Bridge(port, intake_server, cluster, kratix)
+
+
+@pytest.fixture
+def make_bridge(
+    port: PortEmulator,
+    cluster: KubeApiServer,
+    kube_client: kubernetes.client.ApiClient,
+    bridge_settings: Settings,
+    project_actions: dict[str, ActionConfig],
+    start_kratix: StartKratix,
+    start_controller: Callable[..., RunningController],
+) -> Iterator[Callable[..., Bridge]]:
+    """A bridge with its own ``actions``, Kratix ``era`` and ``timings`` (controller settings as keywords)."""
+    servers: list[WsgiThread] = []
+
+    def make(
+        *,
+        actions: dict[str, ActionConfig] | None = None,
+        era: Era = Era.CURRENT,
+        timings: Timings = FAST_KRATIX,
+        **controller_settings: Any,
+    ) -> Bridge:
+        configured = actions or project_actions
+        server = WsgiThread(create_app(bridge_settings, api_client=kube_client, actions=configured)).start()
+        servers.append(server)
+        kratix = start_kratix(era=era, timings=timings)
+        start_controller(actions=configured, **controller_settings)
+        return Bridge(port, server, cluster, kratix)
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+def with_timeout(actions: dict[str, ActionConfig], seconds: float) -> dict[str, ActionConfig]:
+    """The same actions, each with a run timeout of ``seconds``."""
+    return {
+        name: config.model_copy(
+            update={"kratix": config.kratix.model_copy(update={"timeout_seconds": seconds})}
+        )
+        for name, config in actions.items()
+    }

@@ -61,6 +61,7 @@ class Controller:
             run_lookup=lambda name: self._runs.get((options.namespace, name)),
             request_lookup=self._request,
             remember=self._runs.put,
+            remember_request=self._remember_request,
             options=options,
             clock=clock,
         )
@@ -152,6 +153,11 @@ class Controller:
             names = list(self._index.get((resource.group, resource.plural, namespace, name), ()))
         for run_name in names:
             self._queue.add(run_name)
+
+    def _remember_request(self, resource: Resource, request: Object) -> None:
+        cache = self._requests.get(resource)
+        if cache is not None:
+            cache.put(request)
 
     def _request(self, resource: Resource, namespace: str, name: str) -> Object | bool | None:
         """The cached request, ``None`` if it does not exist, ``True`` if the kind is not watched yet."""

@@ -1,19 +1,20 @@
 """One ActionRun, one step nearer its end: apply, follow Kratix, report to Port, close.
 
 Level-triggered: each call reads the ActionRun and the Kratix request as they are now and
-does whatever comes next. Everything done and reported is written to the ActionRun's status
-before the next step, so a controller killed at any moment resumes where it stopped:
+does whatever comes next. Everything done is written to the ActionRun's status before anything
+is reported, so a controller killed at any moment resumes where it stopped:
 
-1. **start**: tell Port the run was received (externalRunId ``namespace/kind/name``, link,
-   statusLabel, a log line);
-2. **apply**: create, change or delete the Kratix request (labelled and annotated with the run),
-   and record the generation submitted;
-3. **follow**: classify the request (:func:`port_bridge.kratix.status.classify`) and log each
-   transition to the run; the run's own timeout fails what Kratix never fails;
-4. **decide**: the outcome is written to status *before* it is reported;
-5. **report**: upsert (or delete) the catalog entity with ``run_id``, then exactly one terminal
-   PATCH. A repeat after a crash finds Port refusing to change a finished run, which is recorded,
-   not retried: Port shows one terminal status.
+1. **apply**: create, change or delete the Kratix request (labelled and annotated with the run),
+   recording the generation submitted;
+2. **follow**: classify the request (:func:`port_bridge.kratix.status.classify`); each transition
+   becomes a line in the run's journal; the run's own timeout fails what Kratix never fails;
+3. **decide**: the outcome is written to status *before* it is reported;
+4. **report**: the journal is an outbox: its lines (after a first "received" line with
+   externalRunId and link) go to Port in order, and the statusLabel follows Kratix. Kratix work
+   never waits for Port: when Port is down the journal fills and is delivered when Port returns.
+   Last come the catalog entity (upserted or deleted with ``run_id``) and exactly one terminal
+   PATCH; a repeat after a crash finds Port refusing to change a finished run, which is
+   recorded, not retried, so Port shows one terminal status.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from port_bridge.kube.objects import KubeObjects, Object, Resource
 from port_bridge.mapping.actions import ActionConfig
 from port_bridge.mapping.render import MappingFailed, render_entity
 from port_bridge.port.client import PortClient
-from port_bridge.port.errors import NotFound, PortApiError, RunAlreadyFinished
+from port_bridge.port.errors import NotFound, PortApiError, PortUnavailable, RunAlreadyFinished
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,13 @@ class Reconciler:
         run_lookup: Callable[[str], Object | None],
         request_lookup: Callable[[Resource, str, str], Object | bool | None],
         remember: Callable[[Object], None] = lambda _run: None,
+        remember_request: Callable[[Resource, Object], None] = lambda _resource, _request: None,
         options: Options,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._objects, self._port, self._actions, self._promises = objects, port, actions, promises
         self._run_lookup, self._request_lookup, self._remember = run_lookup, request_lookup, remember
+        self._remember_request = remember_request
         self._options, self._clock = options, clock
 
     # -- Entry point ---------------------------------------------------------------------------
@@ -91,34 +94,47 @@ class Reconciler:
         if run is None:
             return None
         spec, status = run.get("spec") or {}, run.get("status") or {}
-        reported = status.get("reported") or {}
-        if reported.get("terminal"):
+        if (status.get("reported") or {}).get("terminal"):
             return self._collect_garbage(run)
         if status.get("outcome"):
             return self._report(run)
         if spec.get("rejection"):
-            rejection = spec["rejection"]
-            message = rejection.get("message") or "port-bridge refused the run"
+            message = spec["rejection"].get("message") or "port-bridge refused the run"
             return self._decide(
-                run, FAILURE, message, "Rejected", log_line=f"port-bridge refused the run: {message}"
+                run, FAILURE, message, "Rejected", line=f"port-bridge refused the run: {message}"
             )
         config = self._actions.get(spec.get("action", ""))
         if config is None:
             message = f"action {spec.get('action')!r} is no longer configured in port-bridge"
-            return self._decide(run, FAILURE, message, "Not configured", log_line=message)
+            return self._decide(run, FAILURE, message, "Not configured", line=message)
         if status.get("submittedGeneration") is None:
-            return self._apply(run, config)
-        return self._follow(run, config)
+            run, decided = self._apply(run, config)
+            if decided is not None:
+                return decided
+        run, state = self._follow(run, config)
+        if state.terminal:
+            operation = spec.get("operation") or config.operation
+            result = SUCCESS if state.phase in (Phase.SUCCEEDED, Phase.DELETED) else FAILURE
+            return self._decide(
+                run, result, _summary(run, state, result), _final_label(operation, result, state)
+            )
+        timeout = float(spec.get("timeoutSeconds") or 1800)
+        elapsed = _seconds_since((run.get("status") or {}).get("appliedAt"), self._clock())
+        if elapsed >= timeout:
+            where = state.detail.removeprefix("Kratix: ")
+            summary = f"Kratix did not finish within {_duration(timeout)}; it was at: {where}"
+            return self._decide(run, FAILURE, summary, "Timed out", line=f"Timed out: {summary}")
+        if self._flush(run) is None:
+            return None
+        return timeout - elapsed
 
     # -- Steps ---------------------------------------------------------------------------------
 
-    def _apply(self, run: Object, config: ActionConfig) -> float | None:
-        spec, status = run["spec"], run.get("status") or {}
+    def _apply(self, run: Object, config: ActionConfig) -> tuple[Object, float | None]:
+        """Apply the operation to Kratix; ``(run, None)``, or ``(run, delay)`` if the run was decided."""
+        spec = run["spec"]
         request = spec["request"]
         where = f"{request['kind']} {request['namespace']}/{request['name']}"
-        announced = (status.get("reported") or {}).get("started")
-        if not announced and not self._port_call(run, self._announce, run):
-            return None
         operation = spec.get("operation") or config.operation
         try:
             applied = self._apply_operation(run, operation)
@@ -126,13 +142,11 @@ class Reconciler:
             if is_unavailable(error):
                 raise
             refusal = _refusal(error, where, operation)
-            return self._decide(run, FAILURE, refusal, "Refused by Kubernetes", log_line=refusal)
+            return run, self._decide(run, FAILURE, refusal, "Refused by Kubernetes", line=refusal)
         if isinstance(applied, str):  # a reason the operation cannot be done
-            return self._decide(run, FAILURE, applied, "Cannot apply", log_line=applied)
-        generation, uid, message = applied
-        if not self._port_call(run, self._port.add_run_log, spec["runId"], message):
-            return None
-        run = self._write_status(
+            return run, self._decide(run, FAILURE, applied, "Cannot apply", line=applied)
+        generation, uid, line = applied
+        return self._write_status(
             run,
             {
                 "phase": "InProgress",
@@ -140,10 +154,9 @@ class Reconciler:
                 "submittedGeneration": generation,
                 "requestUid": uid,
                 "appliedAt": now_rfc3339(),
-                "reported": {"started": True},
+                "journal": [*_journal(run), line],
             },
-        )
-        return self._follow(run, config)
+        ), None
 
     def _apply_operation(self, run: Object, operation: str) -> tuple[int, str | None, str] | str:
         """Create, change or delete the request: ``(generation, uid, log line)`` or why it cannot."""
@@ -181,6 +194,7 @@ class Reconciler:
                 if owner != spec["runId"]:
                     by = f" (created by Port run {owner})" if owner else " (not created through port-bridge)"
                     return f"a {where} already exists{by}; choose another name"
+            self._remember_request(resource, created)  # the watch may not have brought it yet
             metadata = created["metadata"]
             return (
                 metadata.get("generation", 1),
@@ -199,6 +213,7 @@ class Reconciler:
                 if error.status == 404:
                     return f"{where} does not exist; the catalog entity may be out of date"
                 raise
+            self._remember_request(resource, patched)
             metadata = patched["metadata"]
             changed = ", ".join(sorted(request.get("spec") or {})) or "nothing"
             return (
@@ -220,81 +235,69 @@ class Reconciler:
                 raise
         return current["metadata"].get("generation", 1), uid, f"Requested deletion of {where} from Kratix"
 
-    def _follow(self, run: Object, config: ActionConfig) -> float | None:
+    def _follow(self, run: Object, config: ActionConfig) -> tuple[Object, KratixState]:
+        """Classify the request; record (and journal) a new state."""
         spec, status = run["spec"], run.get("status") or {}
         operation = spec.get("operation") or config.operation
         request = self._current_request(spec["request"], status.get("requestUid"))
         promise = self._promises.get(spec["request"]["promise"])
-        jobs = self._legacy_jobs(spec["request"], request)
         state = classify(
             request,
             submitted_generation=int(status["submittedGeneration"]),
             operation=operation,
             has_configure_workflow=bool(promise.configure_pipelines),
             applied_at=status.get("appliedAt"),
-            jobs=jobs,
+            jobs=self._legacy_jobs(spec["request"], request),
         )
         if operation != "DELETE" and state.phase is Phase.DELETING:
             state = KratixState(
                 Phase.MISSING, "Request deleted", "Kratix: the request is being deleted outside this run"
             )
-        previous = status.get("kratix") or {}
-        if state.key != previous.get("key"):
-            if not self._port_call(run, self._report_transition, spec["runId"], state):
-                return None
-            run = self._write_status(
-                run,
-                {
-                    "kratix": {
-                        "key": state.key,
-                        "phase": str(state.phase),
-                        "label": state.label,
-                        "detail": state.detail,
-                        "message": state.message,
-                        "at": now_rfc3339(),
-                    }
+        if state.key == (status.get("kratix") or {}).get("key"):
+            return run, state
+        return self._write_status(
+            run,
+            {
+                "kratix": {
+                    "key": state.key,
+                    "phase": str(state.phase),
+                    "label": state.label,
+                    "detail": state.detail,
+                    "message": state.message,
+                    "at": now_rfc3339(),
                 },
-            )
-        if state.terminal:
-            result = SUCCESS if state.phase in (Phase.SUCCEEDED, Phase.DELETED) else FAILURE
-            return self._decide(
-                run, result, _summary(run, state, result), _final_label(operation, result, state)
-            )
-        timeout = float(spec.get("timeoutSeconds") or 1800)
-        elapsed = _seconds_since(status.get("appliedAt"), self._clock())
-        if elapsed >= timeout:
-            where = state.detail.removeprefix("Kratix: ")
-            summary = f"Kratix did not finish within {_duration(timeout)}; it was at: {where}"
-            return self._decide(run, FAILURE, summary, "Timed out", log_line=f"Timed out: {summary}")
-        return timeout - elapsed
+                "journal": [*_journal(run), state.detail],
+            },
+        ), state
 
     def _decide(
-        self, run: Object, result: str, summary: str, label: str, *, log_line: str | None = None
+        self, run: Object, result: str, summary: str, label: str, *, line: str | None = None
     ) -> float | None:
-        """Record the outcome durably (with the line to log, if no transition said it), then report it."""
-        outcome = {
-            "result": result,
-            "summary": summary,
-            "label": label,
-            "decidedAt": now_rfc3339(),
-            "log": log_line,
+        """Record the outcome durably (with a journal line if no transition said it), then report it."""
+        changes: dict[str, Any] = {
+            "phase": "Reporting",
+            "outcome": {"result": result, "summary": summary, "label": label, "decidedAt": now_rfc3339()},
         }
-        run = self._write_status(run, {"phase": "Reporting", "outcome": outcome})
-        return self._report(run)
+        if line:
+            changes["journal"] = [*_journal(run), line]
+        return self._report(self._write_status(run, changes))
 
     def _report(self, run: Object) -> float | None:
+        """Deliver the journal, then the catalog entity, then the one terminal status."""
+        flushed = self._flush(run)
+        if flushed is None:
+            return None
+        run = flushed
         spec, status = run["spec"], run.get("status") or {}
         outcome, reported = status["outcome"], status.get("reported") or {}
         run_id = spec["runId"]
         if outcome["result"] == SUCCESS and "entity" not in reported:
             run = self._write_status(run, {"reported": {"entity": self._catalog(run)}})
+        note = None
         try:
-            if outcome.get("log"):
-                self._port.add_run_log(run_id, outcome["log"])
             self._port.patch_run(
                 run_id, status=outcome["result"], summary=outcome["summary"], status_label=outcome["label"]
             )
-            note = None
         except RunAlreadyFinished as refused:
             note = f"Port already had the run finished: {refused}"
             log.warning(note, extra={"run_id": run_id, "action": spec.get("action")})
@@ -307,14 +310,13 @@ class Reconciler:
             outcome["summary"],
             extra={"run_id": run_id, "action": spec.get("action")},
         )
-        closed = {"terminal": True} | ({"note": note} if note else {})
         run = self._write_status(
             run,
             {
                 "phase": "Succeeded" if outcome["result"] == SUCCESS else "Failed",
                 "message": outcome["summary"],
                 "finishedAt": now_rfc3339(),
-                "reported": closed,
+                "reported": {"terminal": True} | ({"note": note} if note else {}),
             },
         )
         return self._collect_garbage(run)
@@ -378,9 +380,57 @@ class Reconciler:
 
     # -- Port ----------------------------------------------------------------------------------
 
+    def _flush(self, run: Object) -> Object | None:
+        """Send Port what the journal holds and it has not had yet; ``None`` if the run was found closed.
+
+        Delivery is at least once (a crash between sending and recording repeats a line) and in
+        order; Port being unavailable raises after recording what was delivered.
+        """
+        spec, status = run["spec"], run.get("status") or {}
+        reported = dict(status.get("reported") or {})
+        journal, run_id = _journal(run), spec["runId"]
+        label = (status.get("kratix") or {}).get("label")
+        progress: dict[str, Any] = {}
+        try:
+            if not reported.get("started"):
+                self._announce(run)
+                progress["started"] = True
+            logged = int(reported.get("logged") or 0)
+            for line in journal[logged:]:
+                self._port.add_run_log(run_id, line)
+                logged += 1
+                progress["logged"] = logged
+            if label and label != reported.get("label") and not status.get("outcome"):
+                self._port.patch_run(run_id, status_label=label)
+                progress["label"] = label
+        except (RunAlreadyFinished, NotFound) as closed:
+            self._write_status(
+                run,
+                {
+                    "phase": "Closed",
+                    "message": f"Port refused further reports: {closed}",
+                    "finishedAt": now_rfc3339(),
+                    "reported": {"terminal": True, "note": str(closed)},
+                },
+            )
+            return None
+        except PortUnavailable:
+            if progress:
+                self._write_status(run, {"reported": progress})
+            raise
+        return self._write_status(run, {"reported": progress}) if progress else run
+
     def _announce(self, run: Object) -> None:
         spec = run["spec"]
-        request = spec["request"]
+        request = spec.get("request")
+        verb = {"CREATE": "create", "DAY-2": "change", "DELETE": "delete"}.get(
+            spec.get("operation", ""), "handle"
+        )
+        if request is None:  # rejected before a request was rendered
+            self._port.add_run_log(
+                spec["runId"], f"port-bridge received the run for action {spec.get('action')}"
+            )
+            return
         external = f"{request['namespace']}/{request['kind']}/{request['name']}"
         fields = {
             "run_id": spec["runId"],
@@ -394,44 +444,8 @@ class Reconciler:
         self._port.patch_run(
             spec["runId"], external_run_id=external, link=link, status_label="Submitting to Kratix"
         )
-        verb = {"CREATE": "create", "DAY-2": "change", "DELETE": "delete"}.get(
-            spec.get("operation", ""), "handle"
-        )
         where = f"{request['kind']} {request['namespace']}/{request['name']}"
         self._port.add_run_log(spec["runId"], f"port-bridge received the run: {verb} {where}")
-
-    def _report_transition(self, run_id: str, state: KratixState) -> None:
-        self._port.add_run_log(run_id, state.detail)
-        if not state.terminal:
-            self._port.patch_run(run_id, status_label=state.label)
-
-    def _port_call(self, run: Object, call: Callable[..., Any], *args: Any) -> bool:
-        """Run a non-terminal report; ``False`` if the run can go no further now."""
-        try:
-            call(*args)
-        except RunAlreadyFinished as refused:
-            self._write_status(
-                run,
-                {
-                    "phase": "Closed",
-                    "message": f"Port already had the run finished: {refused}",
-                    "finishedAt": now_rfc3339(),
-                    "reported": {"terminal": True, "note": str(refused)},
-                },
-            )
-            return False
-        except NotFound as missing:
-            self._write_status(
-                run,
-                {
-                    "phase": "Closed",
-                    "message": f"Port has no such run: {missing}",
-                    "finishedAt": now_rfc3339(),
-                    "reported": {"terminal": True, "note": str(missing)},
-                },
-            )
-            return False
-        return True
 
     # -- Kubernetes ----------------------------------------------------------------------------
 
@@ -483,6 +497,11 @@ class Reconciler:
 def _resource(request: Mapping[str, Any]) -> Resource:
     group, version = request["apiVersion"].split("/", 1)
     return Resource(group, version, request["plural"])
+
+
+def _journal(run: Object) -> list[str]:
+    journal: list[str] = list((run.get("status") or {}).get("journal") or [])
+    return journal
 
 
 def _run_document(spec: Mapping[str, Any]) -> dict[str, Any]:

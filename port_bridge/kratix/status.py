@@ -70,13 +70,14 @@ def _pipelines(status: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def _progress(status: Mapping[str, Any]) -> tuple[str, str]:
     """``(label, detail)`` for a running configure workflow, as precise as the era allows."""
     pipelines = _pipelines(status)
-    for index, pipeline in enumerate(pipelines):
-        if pipeline.get("phase") == "Running":
-            position = f"{index + 1} of {len(pipelines)}"
-            return (
-                f"Pipeline {position} running",
-                f"Kratix: configure pipeline {pipeline.get('name')} running ({position})",
-            )
+    for phase, verb in (("Running", "running"), ("Pending", "starting")):
+        for index, pipeline in enumerate(pipelines):
+            if pipeline.get("phase") == phase:
+                position = f"{index + 1} of {len(pipelines)}"
+                return (
+                    f"Pipeline {position} {verb}",
+                    f"Kratix: configure pipeline {pipeline.get('name')} {verb} ({position})",
+                )
     total, done = status.get("workflows"), status.get("workflowsSucceeded")
     if isinstance(total, int) and isinstance(done, int) and total:
         position = f"{min(done + 1, total)} of {total}"
@@ -122,6 +123,10 @@ def classify(
     message = status.get("message") if isinstance(status.get("message"), str) else None
     if metadata.get("deletionTimestamp"):
         return _deleting(conditions, metadata, message)
+    if operation == "DELETE":  # our delete has not shown on the object yet
+        return KratixState(
+            Phase.DELETING, "Deleting", "Kratix: deletion requested; waiting for it to take effect", message
+        )
     if _is(conditions.get("PromiseAvailable"), "False"):
         return KratixState(
             Phase.WAITING,

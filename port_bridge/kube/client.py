@@ -15,6 +15,7 @@ from kubernetes.client import ApiException
 from kubernetes.config import ConfigException
 
 IN_CLUSTER_ENV = "KUBERNETES_SERVICE_HOST"
+POOL_SIZE = 32  # watches hold connections open; workers and intake threads need their own
 
 
 class KubeUnavailable(Exception):
@@ -24,6 +25,7 @@ class KubeUnavailable(Exception):
 def api_client(*, kubeconfig: Path | None = None) -> kubernetes.client.ApiClient:
     """A client for the cluster this process runs in, or for ``kubeconfig`` (default: ``KUBECONFIG``)."""
     configuration = kubernetes.client.Configuration()
+    configuration.connection_pool_maxsize = POOL_SIZE
     if kubeconfig is None and os.environ.get(IN_CLUSTER_ENV):
         loader = kubernetes.config.incluster_config.InClusterConfigLoader(  # type: ignore[no-untyped-call]
             token_filename=kubernetes.config.incluster_config.SERVICE_TOKEN_FILENAME,

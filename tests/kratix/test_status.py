@@ -119,6 +119,13 @@ ROWS: list[tuple[str, dict[str, Any] | None, dict[str, Any], Phase, str]] = [
         Phase.DELETING,
         "suspended",
     ),
+    (
+        "deletion not visible yet",
+        req(CWC_DONE, observedGeneration=1),
+        {"operation": "DELETE"},
+        Phase.DELETING,
+        "waiting for it to take effect",
+    ),
     # -- not moving ---------------------------------------------------------------------------
     (
         "promise unavailable",
@@ -216,6 +223,25 @@ ROWS: list[tuple[str, dict[str, Any] | None, dict[str, Any], Phase, str]] = [
         {},
         Phase.IN_PROGRESS,
         "wait running (2 of 2)",
+    ),
+    (
+        "current pipeline 2 of 2 about to start",
+        req(
+            CWC_RUNNING,
+            workflows=2,
+            workflowsSucceeded=1,
+            kratix={
+                "workflows": {
+                    "pipelines": [
+                        {"name": "configure", "phase": "Succeeded"},
+                        {"name": "wait", "phase": "Pending"},
+                    ]
+                }
+            },
+        ),
+        {},
+        Phase.IN_PROGRESS,
+        "wait starting (2 of 2)",
     ),
     (
         "current counters only",

@@ -43,6 +43,7 @@ class KubeApiServer:
         self._stop_requested: asyncio.Event | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._emulator: KubeEmulator | None = None
+        self._kmock_server: kmock.Server | None = None
         self._url = ""
 
     @property
@@ -83,6 +84,21 @@ class KubeApiServer:
 
         asyncio.run_coroutine_threadsafe(shut_down(), self._loop)
         self._thread.join(timeout)
+
+    def drop_connections(self) -> None:
+        """Cut every open connection (watches included), as a network blip would; state is kept."""
+        if self._loop is None:
+            return
+
+        async def cut() -> None:
+            assert self._kmock_server is not None
+            runner = self._kmock_server.server.runner
+            assert runner is not None and runner.server is not None
+            for handler in runner.server.connections:
+                if handler.transport is not None:
+                    handler.transport.abort()
+
+        asyncio.run_coroutine_threadsafe(cut(), self._loop).result(timeout=10)
 
     def __enter__(self) -> Self:
         return self.start()
@@ -150,7 +166,7 @@ class KubeApiServer:
         self._stop_requested = asyncio.Event()
         emulator = KubeEmulator(event_history=self._event_history, namespaces=self._namespaces)
         async with emulator, kmock.Server(emulator, host=self._host, port=self._port) as server:
-            self._emulator = emulator
+            self._emulator, self._kmock_server = emulator, server
             self._url = f"http://{server.host}:{server.port}"
             self._ready.set()
             await self._stop_requested.wait()
