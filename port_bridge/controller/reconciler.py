@@ -426,10 +426,7 @@ class Reconciler:
         verb = {"CREATE": "create", "DAY-2": "change", "DELETE": "delete"}.get(
             spec.get("operation", ""), "handle"
         )
-        if request is None:  # rejected before a request was rendered
-            self._port.add_run_log(
-                spec["runId"], f"port-bridge received the run for action {spec.get('action')}"
-            )
+        if request is None:  # rejected before a request was rendered: its journal says why
             return
         external = f"{request['namespace']}/{request['kind']}/{request['name']}"
         fields = {
