@@ -350,6 +350,14 @@ def bridge(
 
 
 @pytest.fixture
+def bridge_without_controller(
+    port: PortEmulator, intake_server: WsgiThread, cluster: KubeApiServer, start_kratix: StartKratix
+) -> Bridge:
+    """Intake and a current-era Kratix; the test starts its controller(s) itself."""
+    return Bridge(port, intake_server, cluster, start_kratix())
+
+
+@pytest.fixture
 def make_bridge(
     port: PortEmulator,
     cluster: KubeApiServer,
