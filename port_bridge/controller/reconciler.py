@@ -447,16 +447,21 @@ class Reconciler:
     # -- Kubernetes ----------------------------------------------------------------------------
 
     def _current_request(self, request: Mapping[str, Any], uid: str | None) -> Object | None:
-        found = self._request_lookup(_resource(request), request["namespace"], request["name"])
-        if found is True:  # the kind is not watched (yet): read it directly
+        """The request as it is now: from the watch cache, but never concluded gone from the cache alone.
+
+        A cache can lag (a re-list that began before our own create), and "gone" ends runs, so
+        absence (or a different uid) is confirmed with the API server.
+        """
+        resource, namespace, name = _resource(request), request["namespace"], request["name"]
+        found = self._request_lookup(resource, namespace, name)
+        if not isinstance(found, dict) or (uid and found.get("metadata", {}).get("uid") != uid):
             try:
-                found = self._objects.get(_resource(request), request["name"], namespace=request["namespace"])
+                found = self._objects.get(resource, name, namespace=namespace)
             except ApiException as error:
                 if error.status != 404:
                     raise
-                found = None
-        if not isinstance(found, dict):
-            return None
+                return None
+            self._remember_request(resource, found)
         if uid and found.get("metadata", {}).get("uid") != uid:  # deleted and re-created by someone else
             return None
         return found

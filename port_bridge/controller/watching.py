@@ -59,8 +59,16 @@ class ObjectCache:
                 del self._objects[object_key(obj)]
 
     def replace(self, objects: list[Object]) -> None:
+        """Take a fresh list, keeping any version written since the list was taken (newer, same uid)."""
         with self._lock:
-            self._objects = {object_key(obj): obj for obj in objects}
+            fresh: dict[ObjectKey, Object] = {}
+            for obj in objects:
+                key, current = object_key(obj), self._objects.get(object_key(obj))
+                if current is not None and _uid(current) == _uid(obj) and _version(current) > _version(obj):
+                    fresh[key] = current
+                else:
+                    fresh[key] = obj
+            self._objects = fresh
         self.synced.set()
 
 

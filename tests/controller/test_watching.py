@@ -96,3 +96,16 @@ def test_the_watch_comes_back_after_its_connection_is_cut(kube: KubeApiServer) -
         assert watcher.relists == 1  # each reconnect resumed from where it was
     finally:
         watcher.stop()
+
+
+def test_a_relist_keeps_versions_written_after_the_list_was_taken() -> None:
+    cache = ObjectCache()
+    def obj(name: str, uid: str, version: str) -> dict[str, Any]:
+        return {"metadata": {"namespace": "ns", "name": name, "uid": uid, "resourceVersion": version}}
+
+    written, listed, replaced = obj("a", "u1", "9"), obj("a", "u1", "7"), obj("b", "u2", "3")
+    cache.put(written)
+    cache.put(obj("b", "u-old", "5"))
+    cache.replace([listed, replaced])
+    assert cache.get(("ns", "a")) == written
+    assert cache.get(("ns", "b")) == replaced  # a different object with the same name: the list wins

@@ -93,6 +93,11 @@ class KratixSimulator:
         self.era, self.timings = era, timings or Timings()
         self.rules = Rules()
         self.errors: list[BaseException] = []
+        # When (``time.time()``) each request (promise, namespace, name) last finished its workflow:
+        # taken as soon as the write that makes Kratix's final condition true (Reconciled in the
+        # current era, the configure workflow's completion before) has been answered. Benchmarks
+        # time what follows from it (bench/follow.py); a request that never finishes has no entry.
+        self.milestones: dict[RequestKey, float] = {}
         self._objects = KubeObjects(api_client)
         self._watch_timeout = watch_timeout
         self._promises: dict[str, PromiseApi] = {}
@@ -418,6 +423,7 @@ class KratixSimulator:
             workflow.stage = "works-" + behaviour.works
 
     def _finish_workflow(self, key: RequestKey, workflow: _Workflow) -> None:
+        self.milestones[key] = time.time()  # the final status write has just returned
         workflow.stage = "done"
         if self.timings.reconcile_interval:
             self._schedule(key, workflow, self.timings.reconcile_interval)

@@ -464,3 +464,26 @@ def test_promise_without_a_configure_workflow_only_observes_the_generation(
         ).get("status")
     )
     assert done == {"observedGeneration": 1}
+
+
+@pytest.mark.parametrize("era", list(Era))
+def test_milestones_record_when_the_final_condition_was_written(
+    era: Era,
+    objects: CustomObjectsApi,
+    start_kratix: StartKratix,
+    promises: dict[str, Any],
+    sample_requests: dict[str, Any],
+) -> None:
+    kratix = start_kratix(era=era)
+    kratix.behave(Behaviour(configure="hang"), name="stuck")
+    install(objects, promises["postgresql"])
+    wait_for(lambda: (read_promise(objects).get("status") or {}).get("status") == "Available")
+    before = time.time()
+    request(objects, PG, sample_requests["postgresql"])
+    request(objects, PG, {**sample_requests["postgresql"], "metadata": {"name": "stuck"}})
+    kind, final = FINAL[era]
+    wait_for(lambda: conditions(read(objects, PG)).get(kind) == final, what=f"{kind} {final}")
+
+    finished = wait_for(lambda: kratix.milestones.get(("postgresql", "default", "example")))
+    assert before <= finished <= time.time()
+    assert list(kratix.milestones) == [("postgresql", "default", "example")]  # "stuck" never finishes
