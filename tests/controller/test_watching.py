@@ -100,6 +100,7 @@ def test_the_watch_comes_back_after_its_connection_is_cut(kube: KubeApiServer) -
 
 def test_a_relist_keeps_versions_written_after_the_list_was_taken() -> None:
     cache = ObjectCache()
+
     def obj(name: str, uid: str, version: str) -> dict[str, Any]:
         return {"metadata": {"namespace": "ns", "name": name, "uid": uid, "resourceVersion": version}}
 
