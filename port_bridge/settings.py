@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     lease_renew_deadline_seconds: float = Field(default=10.0, gt=0)
     lease_retry_seconds: float = Field(default=2.0, gt=0)
     controller_workers: int = Field(default=4, ge=1)
+    controller_bind: str = "0.0.0.0:8081"
     resync_seconds: float = Field(default=30.0, gt=0)
     retention_seconds: float = Field(
         default=7 * 24 * 3600.0,

@@ -23,8 +23,8 @@ from port_bridge.sandbox.kratix import Era, KratixSimulator, Timings
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.kube.crds import load_manifests
 from port_bridge.sandbox.port import PortEmulator, Run
-from port_bridge.sandbox.serving import WsgiThread
 from port_bridge.sandbox.shared import locate_shared_dir, require_file
+from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
 from tests.waiting import wait_for
 
@@ -263,7 +263,7 @@ class RunningController:
 @pytest.fixture
 def controller_settings(bridge_settings: Settings) -> Settings:
     return bridge_settings.model_copy(
-        update={**FAST_LEASE, "resync_seconds": 1.0, "identity": "controller-a"}
+        update={**FAST_LEASE, "resync_seconds": 1.0, "identity": "controller-a", "controller_bind": ""}
     )
 
 

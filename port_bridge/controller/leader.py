@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -53,10 +54,12 @@ class LeaderElector:
         )
         self._clock = clock
         self.leading = threading.Event()
+        self.last_beat = time.monotonic()  # the election loop's last sign of life, for the liveness probe
 
     def run(self, stop: threading.Event, *, lead: Callable[[threading.Event], None]) -> None:
         """Campaign until ``stop``; while leading, ``lead(lost)`` runs in a thread until ``lost`` is set."""
         while not stop.is_set():
+            self.last_beat = time.monotonic()
             if not self._try_acquire_or_renew():
                 stop.wait(self._retry)
                 continue
@@ -78,6 +81,7 @@ class LeaderElector:
         """Renew until ``stop`` or until renewing has failed for longer than the deadline."""
         last_renewal = self._clock()
         while not stop.wait(self._retry):
+            self.last_beat = time.monotonic()
             if self._try_acquire_or_renew():
                 last_renewal = self._clock()
             elif (self._clock() - last_renewal).total_seconds() >= self._deadline:

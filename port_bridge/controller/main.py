@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import kubernetes
 
 from port_bridge.controller.leader import LeaderElector
 from port_bridge.controller.manager import Controller
+from port_bridge.controller.observability import ControllerMetrics, health_app
 from port_bridge.controller.reconciler import Options
 from port_bridge.kratix.catalog import PromiseCatalog
 from port_bridge.kube.client import api_client as build_api_client
 from port_bridge.kube.objects import KubeObjects
 from port_bridge.mapping.actions import ActionConfig, load_actions
 from port_bridge.port.client import PortClient
+from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
 
 
@@ -57,6 +60,9 @@ def run_controller(
         retry_seconds=settings.lease_retry_seconds,
     )
 
+    metrics = ControllerMetrics()
+    health = _serve_health(settings.controller_bind, metrics, elector, settings.lease_retry_seconds)
+
     def lead(lost: threading.Event) -> None:
         controller = Controller(
             objects=objects,
@@ -67,9 +73,27 @@ def run_controller(
             workers=settings.controller_workers,
             resync_seconds=settings.resync_seconds,
             watch_timeout_seconds=watch_timeout_seconds,
+            metrics=metrics,
         )
         if on_started is not None:
             on_started.append(controller)
         controller.run(lost)
 
-    elector.run(stop, lead=lead)
+    try:
+        elector.run(stop, lead=lead)
+    finally:
+        if health is not None:
+            health.stop()
+
+
+def _serve_health(
+    bind: str, metrics: ControllerMetrics, elector: LeaderElector, retry: float
+) -> WsgiThread | None:
+    if not bind:
+        return None
+    host, _, port = bind.rpartition(":")
+    grace = max(10.0, 5 * retry)
+    app = health_app(
+        metrics, leading=elector.leading, alive=lambda: time.monotonic() - elector.last_beat < grace
+    )
+    return WsgiThread(app, host=host or "0.0.0.0", port=int(port)).start()  # noqa: S104

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+from port_bridge.controller.observability import ControllerMetrics
 from port_bridge.controller.reconciler import Conflict, Options, Reconciler
 from port_bridge.controller.watching import ObjectCache, Watcher, object_key
 from port_bridge.controller.workqueue import ShutDown, WorkQueue
@@ -42,6 +43,7 @@ class Controller:
         workers: int = 4,
         resync_seconds: float = 30.0,
         watch_timeout_seconds: int = 300,
+        metrics: ControllerMetrics | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._objects, self._actions, self._promises = objects, actions, promises
@@ -53,6 +55,10 @@ class Controller:
         self._watchers: list[Watcher] = []
         self._index: dict[RequestKey, set[str]] = {}
         self._index_lock = threading.Lock()
+        self._metrics = metrics
+        if metrics is not None:
+            metrics.queue_depth.set_function(lambda: len(self._queue))
+            metrics.watch_restarts.set_function(lambda: sum(watcher.restarts for watcher in self._watchers))
         self.reconciler = Reconciler(
             objects=objects,
             port=port,
@@ -62,6 +68,7 @@ class Controller:
             request_lookup=self._request,
             remember=self._runs.put,
             remember_request=self._remember_request,
+            metrics=metrics,
             options=options,
             clock=clock,
         )
@@ -174,11 +181,20 @@ class Controller:
                 return
             if name is None:
                 continue
+            started = time.perf_counter()
             try:
                 delay = self.reconciler.reconcile(name)
             except Conflict:
+                self._count_error("conflict")
                 self._queue.add_after(name, 0.05)
             except Exception as error:
+                self._count_error(
+                    "port"
+                    if isinstance(error, PortUnavailable)
+                    else "kubernetes"
+                    if is_unavailable(error)
+                    else "unexpected"
+                )
                 retry_in = self._queue.retry(name)
                 if isinstance(error, PortUnavailable) or is_unavailable(error):
                     log.warning(
@@ -192,6 +208,12 @@ class Controller:
                     self._queue.add_after(name, delay)
             finally:
                 self._queue.done(name)
+                if self._metrics is not None:
+                    self._metrics.reconcile_duration.observe(time.perf_counter() - started)
+
+    def _count_error(self, cause: str) -> None:
+        if self._metrics is not None:
+            self._metrics.reconcile_errors.labels(cause=cause).inc()
 
 
 def _what(error: BaseException) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 
 from kubernetes.client import ApiException
 
+from port_bridge.controller.observability import ControllerMetrics
 from port_bridge.kratix.catalog import PromiseCatalog
 from port_bridge.kratix.status import KratixState, Phase, classify
 from port_bridge.kube.actionruns import ACTION_LABEL, ACTIONRUNS, RUN_ID_ANNOTATION, label_value, now_rfc3339
@@ -78,12 +79,13 @@ class Reconciler:
         request_lookup: Callable[[Resource, str, str], Object | bool | None],
         remember: Callable[[Object], None] = lambda _run: None,
         remember_request: Callable[[Resource, Object], None] = lambda _resource, _request: None,
+        metrics: ControllerMetrics | None = None,
         options: Options,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._objects, self._port, self._actions, self._promises = objects, port, actions, promises
         self._run_lookup, self._request_lookup, self._remember = run_lookup, request_lookup, remember
-        self._remember_request = remember_request
+        self._remember_request, self._metrics = remember_request, metrics
         self._options, self._clock = options, clock
 
     # -- Entry point ---------------------------------------------------------------------------
@@ -304,6 +306,12 @@ class Reconciler:
         except NotFound as missing:
             note = f"Port has no such run: {missing}"
             log.error(note, extra={"run_id": run_id, "action": spec.get("action")})
+        if self._metrics is not None:
+            action = str(spec.get("action") or "unknown")
+            self._metrics.runs_finished.labels(action=action, result=outcome["result"]).inc()
+            self._metrics.run_duration.labels(action=action).observe(
+                _seconds_since(spec.get("receivedAt"), self._clock())
+            )
         log.info(
             "run finished: %s (%s)",
             outcome["result"],

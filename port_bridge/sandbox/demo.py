@@ -34,8 +34,8 @@ from port_bridge.sandbox.kratix import Era, KratixSimulator, Timings
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.kube.crds import load_manifests
 from port_bridge.sandbox.port import PortEmulator
-from port_bridge.sandbox.serving import WsgiThread
 from port_bridge.sandbox.shared import locate_shared_dir, require_file
+from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,6 +134,7 @@ def sandbox(*, era: Era, speed: float, shared_dir: Path | None = None) -> Iterat
             lease_renew_deadline_seconds=3.0,
             lease_retry_seconds=0.5,
             resync_seconds=5.0,
+            controller_bind="",
         )
         reporter = stack.enter_context(
             PortClient(port.url, client_id=port.client_id, client_secret=port.client_secret)

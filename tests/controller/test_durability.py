@@ -71,6 +71,7 @@ def controllers(
         "PORT_BRIDGE_RESYNC_SECONDS": "1",
         "PORT_BRIDGE_PORT_RETRY_SECONDS": "120",
         "PORT_BRIDGE_LOG_LEVEL": "WARNING",
+        "PORT_BRIDGE_CONTROLLER_BIND": "127.0.0.1:0",
     }
     started: list[ControllerProcess] = []
 

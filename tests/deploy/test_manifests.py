@@ -798,12 +798,12 @@ def test_sync_builds_a_component_for_another_platform(tmp_path: Path) -> None:
 # --- optional components --------------------------------------------------------------------
 
 
-def test_the_network_policy_admits_only_the_intake_port(standard: list[Manifest]) -> None:
+def test_the_network_policy_admits_only_the_served_ports(standard: list[Manifest]) -> None:
     objects = render(VARIANTS["standard"], extra_components=OPTIONAL_COMPONENTS)
     policy = one(objects, "NetworkPolicy", "port-bridge")
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     [rule] = policy["spec"]["ingress"]
-    assert rule["ports"] == [{"protocol": "TCP", "port": 8080}]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8080}, {"protocol": "TCP", "port": 8081}]
     selected = [
         w
         for w in workloads(objects)
@@ -811,7 +811,7 @@ def test_the_network_policy_admits_only_the_intake_port(standard: list[Manifest]
     ]
     assert len(selected) == len(workloads(standard)) == 2, "every port-bridge pod is isolated"
     for workload in selected:
-        assert {p["containerPort"] for p in workload.container.get("ports", [])} <= {8080}
+        assert {p["containerPort"] for p in workload.container.get("ports", [])} <= {8080, 8081}
 
 
 def test_the_service_monitor_scrapes_the_intake_service() -> None:

@@ -28,7 +28,7 @@ from port_bridge.mapping.actions import ActionConfig, load_action_file
 from port_bridge.port.client import PortClient
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.port import PortEmulator, port_json, sign
-from port_bridge.sandbox.serving import WsgiThread
+from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
 from tests.conftest import BRIDGE_NAMESPACE, REPO
 from tests.waiting import wait_for

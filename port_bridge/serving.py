@@ -1,7 +1,7 @@
-"""Serving a WSGI app (intake) on 127.0.0.1 from a background thread.
+"""Serving a small WSGI app from a background thread.
 
-The sandbox and the tests run intake in-process so one command shows the whole flow; Port (the
-emulator) still reaches it over real HTTP, exactly as it would reach a deployed bridge.
+The controller serves its probes and metrics this way beside its real work; the sandbox and the
+tests run intake in-process the same way, so Port (the emulator) still reaches it over real HTTP.
 """
 
 from __future__ import annotations

@@ -1,0 +1,83 @@
+"""What the controller tells operators: metrics, and probes a kubelet can use.
+
+The controller serves ``/healthz`` (the process and its election loop are alive), ``/readyz``
+(ready to take over or leading; says which) and ``/metrics`` on its own small port
+(``PORT_BRIDGE_CONTROLLER_BIND``): how runs end, how long they take, how long a reconciliation
+takes and why one failed, the work queue's depth, watch reconnects, and whether this replica
+leads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from flask import Flask, Response, jsonify
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+_RUN_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
+_RECONCILE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class ControllerMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.runs_finished = Counter(
+            "port_bridge_runs_finished",
+            "Runs closed in Port, by action and result",
+            ["action", "result"],
+            registry=self.registry,
+        )
+        self.run_duration = Histogram(
+            "port_bridge_run_duration_seconds",
+            "From the webhook to the terminal status in Port",
+            ["action"],
+            registry=self.registry,
+            buckets=_RUN_BUCKETS,
+        )
+        self.reconcile_duration = Histogram(
+            "port_bridge_reconcile_duration_seconds",
+            "Time for one reconciliation of one run",
+            registry=self.registry,
+            buckets=_RECONCILE_BUCKETS,
+        )
+        self.reconcile_errors = Counter(
+            "port_bridge_reconcile_errors",
+            "Reconciliations that will be retried, by cause",
+            ["cause"],
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "port_bridge_work_queue_depth", "Runs waiting to be reconciled", registry=self.registry
+        )
+        self.watch_restarts = Gauge(
+            "port_bridge_watch_restarts",
+            "Watch reconnections after errors, since start",
+            registry=self.registry,
+        )
+        self.leading = Gauge(
+            "port_bridge_leader", "1 while this replica holds the Lease", registry=self.registry
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def health_app(metrics: ControllerMetrics, *, leading: threading.Event, alive: Callable[[], bool]) -> Flask:
+    app = Flask("port_bridge.controller")
+
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        ok = alive()
+        return jsonify(status="alive" if ok else "stuck", leading=leading.is_set()), 200 if ok else 503
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        return jsonify(ready=True, role="leader" if leading.is_set() else "standby")
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response:
+        metrics.leading.set(1 if leading.is_set() else 0)
+        return Response(metrics.exposition(), mimetype="text/plain; version=0.0.4")
+
+    return app
