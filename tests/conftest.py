@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -201,6 +202,21 @@ def port(port_emulator: PortEmulator, project_actions: dict[str, ActionConfig]) 
     for path in sorted((REPO / "scorecards").glob("*/*.json")):
         port_emulator.add_scorecard(path.parent.name, json.loads(path.read_text()))
     return port_emulator
+
+
+@pytest.fixture
+def bridge_env(cluster: KubeApiServer, port: PortEmulator, tmp_path: Path) -> dict[str, str]:
+    """The environment a port-bridge process needs to run against the emulators."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "KUBECONFIG": str(cluster.write_kubeconfig(tmp_path / "kubeconfig")),
+        "PORT_CLIENT_ID": port.client_id,
+        "PORT_CLIENT_SECRET": port.client_secret,
+        "PORT_API_URL": port.url,
+        "PORT_BRIDGE_NAMESPACE": BRIDGE_NAMESPACE,
+        "PORT_BRIDGE_CONFIG_DIR": str(REPO),
+    }
 
 
 @pytest.fixture

@@ -44,15 +44,7 @@ class KubeObjects:
         self.api_client = api_client
 
     def get(self, resource: Resource, name: str, *, namespace: str | None = None) -> Object:
-        if resource.namespaced:
-            found = self._api.get_namespaced_custom_object(
-                resource.group, resource.version, _ns(namespace), resource.plural, name
-            )
-        else:
-            found = self._api.get_cluster_custom_object(
-                resource.group, resource.version, resource.plural, name
-            )
-        return cast(Object, found)
+        return self._call("get", resource, namespace, name)
 
     def list(
         self,
@@ -62,17 +54,14 @@ class KubeObjects:
         label_selector: str | None = None,
         field_selector: str | None = None,
     ) -> Object:
-        """The whole list, including ``metadata.resourceVersion`` to watch from."""
-        selectors = _drop_none(label_selector=label_selector, field_selector=field_selector) | self._timeout
-        if namespace is not None:
-            listed = self._api.list_namespaced_custom_object(
-                resource.group, resource.version, namespace, resource.plural, **selectors
-            )
-        else:
-            listed = self._api.list_cluster_custom_object(
-                resource.group, resource.version, resource.plural, **selectors
-            )
-        return cast(Object, listed)
+        """The whole list (every namespace unless ``namespace``), with the resourceVersion to watch from."""
+        selectors = _drop_none(label_selector=label_selector, field_selector=field_selector)
+        scope = (
+            resource
+            if namespace is not None
+            else Resource(resource.group, resource.version, resource.plural, False)
+        )
+        return self._call("list", scope, namespace, **selectors)
 
     def create(
         self,
@@ -82,100 +71,49 @@ class KubeObjects:
         namespace: str | None = None,
         dry_run: bool = False,
     ) -> Object:
-        options = _drop_none(dry_run="All" if dry_run else None) | self._timeout
-        if resource.namespaced:
-            created = self._api.create_namespaced_custom_object(
-                resource.group, resource.version, _ns(namespace), resource.plural, dict(body), **options
-            )
-        else:
-            created = self._api.create_cluster_custom_object(
-                resource.group, resource.version, resource.plural, dict(body), **options
-            )
-        return cast(Object, created)
+        return self._call(
+            "create", resource, namespace, dict(body), **_drop_none(dry_run="All" if dry_run else None)
+        )
 
     def patch(
         self, resource: Resource, name: str, patch: Mapping[str, Any], *, namespace: str | None = None
     ) -> Object:
         """A JSON merge patch of the object (``status`` is left alone where it is a subresource)."""
-        if resource.namespaced:
-            patched = self._api.patch_namespaced_custom_object(
-                resource.group,
-                resource.version,
-                _ns(namespace),
-                resource.plural,
-                name,
-                dict(patch),
-                _content_type=MERGE_PATCH,
-                **self._timeout,
-            )
-        else:
-            patched = self._api.patch_cluster_custom_object(
-                resource.group,
-                resource.version,
-                resource.plural,
-                name,
-                dict(patch),
-                _content_type=MERGE_PATCH,
-                **self._timeout,
-            )
-        return cast(Object, patched)
+        return self._call("patch", resource, namespace, name, dict(patch), _content_type=MERGE_PATCH)
 
     def patch_status(
         self, resource: Resource, name: str, patch: Mapping[str, Any], *, namespace: str | None = None
     ) -> Object:
         """A JSON merge patch through the ``status`` subresource."""
-        if resource.namespaced:
-            patched = self._api.patch_namespaced_custom_object_status(
-                resource.group,
-                resource.version,
-                _ns(namespace),
-                resource.plural,
-                name,
-                dict(patch),
-                _content_type=MERGE_PATCH,
-                **self._timeout,
-            )
-        else:
-            patched = self._api.patch_cluster_custom_object_status(
-                resource.group,
-                resource.version,
-                resource.plural,
-                name,
-                dict(patch),
-                _content_type=MERGE_PATCH,
-                **self._timeout,
-            )
-        return cast(Object, patched)
+        return self._call(
+            "patch", resource, namespace, name, dict(patch), _content_type=MERGE_PATCH, suffix="_status"
+        )
 
     def delete(
-        self,
-        resource: Resource,
-        name: str,
-        *,
-        namespace: str | None = None,
-        uid: str | None = None,
+        self, resource: Resource, name: str, *, namespace: str | None = None, uid: str | None = None
     ) -> Object:
         """Delete (or, with finalizers, mark for deletion); ``uid`` guards against a same-named successor."""
-        body = (
-            kubernetes.client.V1DeleteOptions(preconditions=kubernetes.client.V1Preconditions(uid=uid))
-            if uid
-            else None
-        )
+        preconditions = kubernetes.client.V1Preconditions(uid=uid) if uid else None
+        body = kubernetes.client.V1DeleteOptions(preconditions=preconditions) if uid else None
+        return self._call("delete", resource, namespace, name, body=body)
+
+    def _call(
+        self,
+        verb: str,
+        resource: Resource,
+        namespace: str | None,
+        *args: Any,
+        suffix: str = "",
+        **options: Any,
+    ) -> Object:
+        """``CustomObjectsApi.<verb>_namespaced_custom_object<suffix>`` or its ``cluster`` twin."""
         if resource.namespaced:
-            deleted = self._api.delete_namespaced_custom_object(
-                resource.group,
-                resource.version,
-                _ns(namespace),
-                resource.plural,
-                name,
-                body=body,
-                **self._timeout,
-            )
+            method = getattr(self._api, f"{verb}_namespaced_custom_object{suffix}")
+            scope: tuple[Any, ...] = (resource.group, resource.version, _ns(namespace), resource.plural)
         else:
-            deleted = self._api.delete_cluster_custom_object(
-                resource.group, resource.version, resource.plural, name, body=body, **self._timeout
-            )
-        return cast(Object, deleted)
+            method = getattr(self._api, f"{verb}_cluster_custom_object{suffix}")
+            scope = (resource.group, resource.version, resource.plural)
+        return cast(Object, method(*scope, *args, **options, **self._timeout))
 
     def watch(
         self,

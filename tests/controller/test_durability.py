@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import kubernetes
@@ -24,7 +23,7 @@ from port_bridge.kube.objects import KubeObjects, Resource
 from port_bridge.sandbox.kratix import Timings
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.port import PortEmulator, Run
-from tests.conftest import BRIDGE_NAMESPACE, REPO, Bridge, RunningController, StartKratix
+from tests.conftest import BRIDGE_NAMESPACE, Bridge, RunningController, StartKratix
 from tests.waiting import wait_for
 
 POSTGRES = Resource("marketplace.kratix.io", "v1alpha2", "postgresqls")
@@ -54,17 +53,9 @@ class ControllerProcess:
 
 
 @pytest.fixture
-def controllers(
-    cluster: KubeApiServer, port: PortEmulator, tmp_path: Path
-) -> Iterator[Callable[[], ControllerProcess]]:
+def controllers(bridge_env: dict[str, str]) -> Iterator[Callable[[], ControllerProcess]]:
     env = {
-        "PATH": os.environ.get("PATH", ""),
-        "KUBECONFIG": str(cluster.write_kubeconfig(tmp_path / "kubeconfig")),
-        "PORT_CLIENT_ID": port.client_id,
-        "PORT_CLIENT_SECRET": port.client_secret,
-        "PORT_API_URL": port.url,
-        "PORT_BRIDGE_NAMESPACE": BRIDGE_NAMESPACE,
-        "PORT_BRIDGE_CONFIG_DIR": str(REPO),
+        **bridge_env,
         "PORT_BRIDGE_LEASE_SECONDS": "2",
         "PORT_BRIDGE_LEASE_RENEW_DEADLINE_SECONDS": "1.5",
         "PORT_BRIDGE_LEASE_RETRY_SECONDS": "0.2",

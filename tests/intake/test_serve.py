@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
@@ -14,9 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.port import PortEmulator
-from tests.conftest import BRIDGE_NAMESPACE, REPO
 from tests.waiting import wait_for
 
 
@@ -28,19 +25,10 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def served(
-    cluster: KubeApiServer, port: PortEmulator, tmp_path: Path
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def served(bridge_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     address = f"127.0.0.1:{free_port()}"
     env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "KUBECONFIG": str(cluster.write_kubeconfig(tmp_path / "kubeconfig")),
-        "PORT_CLIENT_ID": port.client_id,
-        "PORT_CLIENT_SECRET": port.client_secret,
-        "PORT_API_URL": port.url,
-        "PORT_BRIDGE_NAMESPACE": BRIDGE_NAMESPACE,
-        "PORT_BRIDGE_CONFIG_DIR": str(REPO),
+        **bridge_env,
         "PORT_BRIDGE_BIND": address,
         "PORT_BRIDGE_WORKERS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
