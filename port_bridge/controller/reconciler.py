@@ -30,7 +30,8 @@ from typing import Any
 from kubernetes.client import ApiException
 
 from port_bridge.controller.observability import ControllerMetrics
-from port_bridge.kratix.catalog import PromiseCatalog
+from port_bridge.kratix.catalog import PromiseCatalog, PromiseNotInstalled
+from port_bridge.kratix.promise import PromiseWithoutApi
 from port_bridge.kratix.status import KratixState, Phase, classify
 from port_bridge.kube.actionruns import ACTION_LABEL, ACTIONRUNS, RUN_ID_ANNOTATION, label_value, now_rfc3339
 from port_bridge.kube.client import is_unavailable
@@ -242,12 +243,11 @@ class Reconciler:
         spec, status = run["spec"], run.get("status") or {}
         operation = spec.get("operation") or config.operation
         request = self._current_request(spec["request"], status.get("requestUid"))
-        promise = self._promises.get(spec["request"]["promise"])
         state = classify(
             request,
             submitted_generation=int(status["submittedGeneration"]),
             operation=operation,
-            has_configure_workflow=bool(promise.configure_pipelines),
+            has_configure_workflow=self._has_configure_workflow(spec["request"]["promise"]),
             applied_at=status.get("appliedAt"),
             jobs=self._legacy_jobs(spec["request"], request),
         )
@@ -271,6 +271,14 @@ class Reconciler:
                 "journal": [*_journal(run), state.detail],
             },
         ), state
+
+    def _has_configure_workflow(self, promise: str) -> bool:
+        """Whether the Promise runs a configure workflow; assumed when the Promise is gone (its
+        requests go with it, which the run will see)."""
+        try:
+            return bool(self._promises.get(promise).configure_pipelines)
+        except (PromiseNotInstalled, PromiseWithoutApi):
+            return True
 
     def _decide(
         self, run: Object, result: str, summary: str, label: str, *, line: str | None = None

@@ -169,3 +169,14 @@ def test_multi_pipeline_progress_and_a_failed_delete_pipeline(
     deleted = bridge.run_to_end("delete-rds", entity="default.orders")
     failed(deleted, summary="The Delete Pipeline has failed; the request stays until the cause is fixed")
     assert bridge.port.entity("redis", "default.orders") is not None  # the catalog still shows what exists
+
+
+def test_a_promise_deleted_under_a_running_request(
+    bridge: Bridge, kube_client: kubernetes.client.ApiClient
+) -> None:
+    kratix_of(bridge).behave(Behaviour(configure="hang"))
+    run_id = bridge.click("create-postgresql", ORDERS)
+    objects = KubeObjects(kube_client)
+    wait_for(lambda: objects.list(POSTGRES, namespace="default")["items"])
+    objects.delete(Resource("platform.kratix.io", "v1alpha1", "promises", namespaced=False), "postgresql")
+    failed(bridge.finished(run_id, timeout=20), summary="the request no longer exists")
