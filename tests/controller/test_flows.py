@@ -7,14 +7,17 @@ run, before the terminal status), or gone for a delete.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
+from port_bridge.kube.actionruns import ACTIONRUNS
 from port_bridge.kube.objects import KubeObjects, Resource
-from port_bridge.sandbox.kratix import Era
+from port_bridge.sandbox.kratix import Era, Timings
 from port_bridge.sandbox.port import Run
-from tests.conftest import Bridge
+from tests.conftest import BRIDGE_NAMESPACE, Bridge
+from tests.waiting import wait_for
 
 LIFECYCLES = {
     "postgresql": (
@@ -119,17 +122,25 @@ def test_the_catalog_entity_goes_in_before_the_terminal_status(bridge: Bridge) -
 def test_a_finished_run_is_not_reopened_by_kratix_rerunning_the_workflow(
     port: Any, intake_server: Any, cluster: Any, start_kratix: Any, start_controller: Any
 ) -> None:
-    from port_bridge.sandbox.kratix import Timings
-
     kratix = start_kratix(timings=Timings(pickup=0.005, pipeline=0.02, works=0.01, reconcile_interval=0.2))
     start_controller()
     bridge = Bridge(port, intake_server, cluster)
     run = bridge.run_to_end("create-redis", {"name": "cache"})
     logs_at_end = len(run.logs)
     kratix.rerun("redis", "default", "cache")
-    import time
-
     time.sleep(1.0)  # several re-runs flip the request back to in progress and forward again
     after = port.run(run.id)
     assert (after.status, len(after.logs), len(after.history)) == ("SUCCESS", logs_at_end, len(run.history))
     assert after.refusals == []  # nothing even tried to change the finished run
+
+
+def test_finished_actionruns_are_collected_after_the_retention_period(
+    make_bridge: Any, kube_client: Any
+) -> None:
+    bridge = make_bridge(retention_seconds=1.0)
+    objects = KubeObjects(kube_client)
+    run = bridge.run_to_end("create-redis", {"name": "cache"})
+    assert run.status == "SUCCESS"
+    assert len(objects.list(ACTIONRUNS, namespace=BRIDGE_NAMESPACE)["items"]) == 1
+    wait_for(lambda: objects.list(ACTIONRUNS, namespace=BRIDGE_NAMESPACE)["items"] == [], timeout=10)
+    assert objects.get(Resource("marketplace.kratix.io", "v1alpha1", "redis"), "cache", namespace="default")
