@@ -4,7 +4,11 @@
   one reconciliation of its latest state.
 * A key is handed to one worker at a time; if it is added while being processed, it is queued
   again once that worker is done, so no change is missed and no key is processed concurrently.
-* Keys can be added after a delay (timeouts, retries), and failures back off per key.
+* Urgent keys go first: a run whose Kratix request just changed is not kept waiting behind
+  resyncs and the echoes of the controller's own writes.
+* Keys can be added after a delay (timeouts, retries, retention). Each key has at most one
+  pending delay, the earliest, so memory stays bounded by the number of keys however often a
+  delay is asked for; failures back off per key.
 """
 
 from __future__ import annotations
@@ -32,35 +36,45 @@ class WorkQueue(Generic[K]):
         max_backoff: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._ready: deque[K] = deque()
-        self._queued: set[K] = set()
+        self._urgent: deque[K] = deque()
+        self._normal: deque[K] = deque()
+        self._queued: dict[K, bool] = {}  # key -> urgent; other deque entries are stale
         self._processing: set[K] = set()
-        self._dirty: set[K] = set()  # added while processing
-        self._delayed: list[tuple[float, int, K]] = []
+        self._dirty: dict[K, bool] = {}  # added while processing -> urgent
+        self._due: dict[K, float] = {}  # the one pending delay of each key
+        self._delayed: list[tuple[float, int, K]] = []  # a heap; entries not at _due[key] are stale
         self._sequence = itertools.count()
         self._failures: dict[K, int] = {}
         self._base, self._max, self._clock = base_backoff, max_backoff, clock
         self._changed = threading.Condition()
         self._shut_down = False
 
-    def add(self, key: K) -> None:
+    def add(self, key: K, *, urgent: bool = False) -> None:
         with self._changed:
-            self._add(key)
+            self._add(key, urgent)
 
-    def _add(self, key: K) -> None:
+    def _add(self, key: K, urgent: bool) -> None:
         if key in self._processing:
-            self._dirty.add(key)
-        elif key not in self._queued:
-            self._queued.add(key)
-            self._ready.append(key)
+            self._dirty[key] = self._dirty.get(key, False) or urgent
+            return
+        queued = self._queued.get(key)
+        if queued is None or (urgent and not queued):
+            self._queued[key] = urgent
+            (self._urgent if urgent else self._normal).append(key)
             self._changed.notify()
 
     def add_after(self, key: K, delay: float) -> None:
+        """Queue ``key`` once ``delay`` seconds have passed, unless an earlier time is already pending."""
         if delay <= 0:
             self.add(key)
             return
         with self._changed:
-            heapq.heappush(self._delayed, (self._clock() + delay, next(self._sequence), key))
+            due = self._clock() + delay
+            if self._due.get(key, float("inf")) <= due:
+                return
+            self._due[key] = due
+            heapq.heappush(self._delayed, (due, next(self._sequence), key))
+            self._compact()
             self._changed.notify()
 
     def retry(self, key: K) -> float:
@@ -85,22 +99,20 @@ class WorkQueue(Generic[K]):
                 if self._shut_down:
                     raise ShutDown
                 self._promote_due()
-                if self._ready:
-                    key = self._ready.popleft()
-                    self._queued.discard(key)
+                key = self._next_ready()
+                if key is not None:
                     self._processing.add(key)
                     return key
-                waits = [w for w in (self._next_due(), deadline) if w is not None]
                 if deadline is not None and self._clock() >= deadline:
                     return None
+                waits = [w for w in (self._next_due(), deadline) if w is not None]
                 self._changed.wait(max(0.0, min(waits) - self._clock()) if waits else None)
 
     def done(self, key: K) -> None:
         with self._changed:
             self._processing.discard(key)
             if key in self._dirty:
-                self._dirty.discard(key)
-                self._add(key)
+                self._add(key, self._dirty.pop(key))
 
     def shut_down(self) -> None:
         with self._changed:
@@ -108,14 +120,40 @@ class WorkQueue(Generic[K]):
             self._changed.notify_all()
 
     def __len__(self) -> int:
+        """Keys ready to be processed now."""
         with self._changed:
-            return len(self._ready) + len(self._delayed)
+            return len(self._queued)
+
+    @property
+    def delayed(self) -> int:
+        """Keys waiting for a delay to pass."""
+        with self._changed:
+            return len(self._due)
+
+    def _next_ready(self) -> K | None:
+        for ready, urgent in ((self._urgent, True), (self._normal, False)):
+            while ready:
+                key = ready.popleft()
+                if self._queued.get(key) is urgent:
+                    del self._queued[key]
+                    return key
+        return None
 
     def _promote_due(self) -> None:
         now = self._clock()
         while self._delayed and self._delayed[0][0] <= now:
-            _, _, key = heapq.heappop(self._delayed)
-            self._add(key)
+            due, _, key = heapq.heappop(self._delayed)
+            if self._due.get(key) == due:
+                del self._due[key]
+                self._add(key, False)
 
     def _next_due(self) -> float | None:
+        while self._delayed and self._due.get(self._delayed[0][2]) != self._delayed[0][0]:
+            heapq.heappop(self._delayed)  # superseded by an earlier time
         return self._delayed[0][0] if self._delayed else None
+
+    def _compact(self) -> None:
+        """Drop superseded heap entries once they outnumber the live ones, so memory stays bounded."""
+        if len(self._delayed) > 2 * len(self._due) + 64:
+            self._delayed = [entry for entry in self._delayed if self._due.get(entry[2]) == entry[0]]
+            heapq.heapify(self._delayed)

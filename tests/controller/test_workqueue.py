@@ -74,3 +74,42 @@ def test_shut_down_wakes_waiting_workers() -> None:
     assert outcome == ["stopped"]
     with pytest.raises(ShutDown):
         queue.get(timeout=0)
+
+
+def test_each_key_keeps_only_its_earliest_delay_so_memory_stays_bounded() -> None:
+    clock = FakeClock()
+    queue: WorkQueue[str] = WorkQueue(clock=clock)
+    for _ in range(10_000):
+        queue.add_after("finished-run", 3600.0)  # asked again at every resync
+    queue.add_after("finished-run", 60.0)
+    assert queue.delayed == 1
+    assert len(queue._delayed) < 200  # superseded entries are dropped, not accumulated
+    clock.now = 61.0
+    assert queue.get(timeout=0) == "finished-run"
+    queue.done("finished-run")
+    clock.now = 3601.0
+    assert queue.get(timeout=0) is None  # the later time was superseded, not kept
+
+
+def test_urgent_keys_go_first_even_if_queued_before_as_normal() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    for key in ("resync-a", "resync-b", "kratix-changed"):
+        queue.add(key)
+    queue.add("kratix-changed", urgent=True)
+    queue.add("new-event", urgent=True)
+    order = []
+    while (key := queue.get(timeout=0)) is not None:
+        order.append(key)
+        queue.done(key)
+    assert order == ["kratix-changed", "new-event", "resync-a", "resync-b"]
+    assert len(queue) == 0
+
+
+def test_urgency_survives_a_re_add_while_processing() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    queue.add("a")
+    assert queue.get(timeout=0) == "a"
+    queue.add("b")
+    queue.add("a", urgent=True)
+    queue.done("a")
+    assert queue.get(timeout=0) == "a"
