@@ -159,7 +159,7 @@ class Controller:
         with self._index_lock:
             names = list(self._index.get((resource.group, resource.plural, namespace, name), ()))
         for run_name in names:
-            self._queue.add(run_name)
+            self._queue.add(run_name, urgent=True)  # Kratix moved: this is what a developer waits for
 
     def _remember_request(self, resource: Resource, request: Object) -> None:
         cache = self._requests.get(resource)

@@ -78,7 +78,7 @@ class Reconciler:
         promises: PromiseCatalog,
         run_lookup: Callable[[str], Object | None],
         request_lookup: Callable[[Resource, str, str], Object | bool | None],
-        remember: Callable[[Object], None] = lambda _run: None,
+        remember: Callable[[Object], object] = lambda _run: None,
         remember_request: Callable[[Resource, Object], None] = lambda _resource, _request: None,
         metrics: ControllerMetrics | None = None,
         options: Options,
@@ -101,40 +101,55 @@ class Reconciler:
             return self._collect_garbage(run)
         if status.get("outcome"):
             return self._report(run)
+        journal = _journal(run)
         if spec.get("rejection"):
             message = spec["rejection"].get("message") or "port-bridge refused the run"
-            return self._decide(
-                run, FAILURE, message, "Rejected", line=f"port-bridge refused the run: {message}"
-            )
+            line = f"port-bridge refused the run: {message}"
+            return self._decide(run, FAILURE, message, "Rejected", journal=[*journal, _line(line)])
         config = self._actions.get(spec.get("action", ""))
         if config is None:
             message = f"action {spec.get('action')!r} is no longer configured in port-bridge"
-            return self._decide(run, FAILURE, message, "Not configured", line=message)
+            return self._decide(run, FAILURE, message, "Not configured", journal=[*journal, _line(message)])
+        changes: dict[str, Any] = {}
         if status.get("submittedGeneration") is None:
-            run, decided = self._apply(run, config)
-            if decided is not None:
-                return decided
-        run, state = self._follow(run, config)
+            applied = self._apply(run, config)
+            if isinstance(applied, str):
+                return self._decide(run, FAILURE, applied, "Cannot apply", journal=[*journal, _line(applied)])
+            changes, line = applied
+            journal.append(_line(line))
+        state = self._classify(run, config, {**status, **changes})
+        if state.key != (status.get("kratix") or {}).get("key"):
+            changes["kratix"] = {
+                "key": state.key,
+                "phase": str(state.phase),
+                "label": state.label,
+                "detail": state.detail,
+                "message": state.message,
+                "at": now_rfc3339(),
+            }
+            journal.append(_line(state.detail, state.label))
         if state.terminal:
             operation = spec.get("operation") or config.operation
             result = SUCCESS if state.phase in (Phase.SUCCEEDED, Phase.DELETED) else FAILURE
+            label = _final_label(operation, result, state)
             return self._decide(
-                run, result, _summary(run, state, result), _final_label(operation, result, state)
+                run, result, _summary(run, state, result), label, changes=changes, journal=journal
             )
         timeout = float(spec.get("timeoutSeconds") or 1800)
-        elapsed = _seconds_since((run.get("status") or {}).get("appliedAt"), self._clock())
+        elapsed = _seconds_since(changes.get("appliedAt") or status.get("appliedAt"), self._clock())
         if elapsed >= timeout:
             where = state.detail.removeprefix("Kratix: ")
             summary = f"Kratix did not finish within {_duration(timeout)}; it was at: {where}"
-            return self._decide(run, FAILURE, summary, "Timed out", line=f"Timed out: {summary}")
-        if self._flush(run) is None:
+            journal.append(_line(f"Timed out: {summary}"))
+            return self._decide(run, FAILURE, summary, "Timed out", changes=changes, journal=journal)
+        if self._deliver(run, changes, journal) is None:
             return None
         return timeout - elapsed
 
     # -- Steps ---------------------------------------------------------------------------------
 
-    def _apply(self, run: Object, config: ActionConfig) -> tuple[Object, float | None]:
-        """Apply the operation to Kratix; ``(run, None)``, or ``(run, delay)`` if the run was decided."""
+    def _apply(self, run: Object, config: ActionConfig) -> tuple[dict[str, Any], str] | str:
+        """Apply the operation to Kratix: the status changes and the line to report, or why it cannot."""
         spec = run["spec"]
         request = spec["request"]
         where = f"{request['kind']} {request['namespace']}/{request['name']}"
@@ -144,22 +159,18 @@ class Reconciler:
         except ApiException as error:
             if is_unavailable(error):
                 raise
-            refusal = _refusal(error, where, operation)
-            return run, self._decide(run, FAILURE, refusal, "Refused by Kubernetes", line=refusal)
-        if isinstance(applied, str):  # a reason the operation cannot be done
-            return run, self._decide(run, FAILURE, applied, "Cannot apply", line=applied)
+            return _refusal(error, where, operation)
+        if isinstance(applied, str):
+            return applied
         generation, uid, line = applied
-        return self._write_status(
-            run,
-            {
-                "phase": "InProgress",
-                "request": f"{request['namespace']}/{request['kind']}/{request['name']}",
-                "submittedGeneration": generation,
-                "requestUid": uid,
-                "appliedAt": now_rfc3339(),
-                "journal": [*_journal(run), line],
-            },
-        ), None
+        changes = {
+            "phase": "InProgress",
+            "request": f"{request['namespace']}/{request['kind']}/{request['name']}",
+            "submittedGeneration": generation,
+            "requestUid": uid,
+            "appliedAt": now_rfc3339(),
+        }
+        return changes, line
 
     def _apply_operation(self, run: Object, operation: str) -> tuple[int, str | None, str] | str:
         """Create, change or delete the request: ``(generation, uid, log line)`` or why it cannot."""
@@ -238,9 +249,8 @@ class Reconciler:
                 raise
         return current["metadata"].get("generation", 1), uid, f"Requested deletion of {where} from Kratix"
 
-    def _follow(self, run: Object, config: ActionConfig) -> tuple[Object, KratixState]:
-        """Classify the request; record (and journal) a new state."""
-        spec, status = run["spec"], run.get("status") or {}
+    def _classify(self, run: Object, config: ActionConfig, status: Mapping[str, Any]) -> KratixState:
+        spec = run["spec"]
         operation = spec.get("operation") or config.operation
         request = self._current_request(spec["request"], status.get("requestUid"))
         state = classify(
@@ -255,22 +265,7 @@ class Reconciler:
             state = KratixState(
                 Phase.MISSING, "Request deleted", "Kratix: the request is being deleted outside this run"
             )
-        if state.key == (status.get("kratix") or {}).get("key"):
-            return run, state
-        return self._write_status(
-            run,
-            {
-                "kratix": {
-                    "key": state.key,
-                    "phase": str(state.phase),
-                    "label": state.label,
-                    "detail": state.detail,
-                    "message": state.message,
-                    "at": now_rfc3339(),
-                },
-                "journal": [*_journal(run), state.detail],
-            },
-        ), state
+        return state
 
     def _has_configure_workflow(self, promise: str) -> bool:
         """Whether the Promise runs a configure workflow; assumed when the Promise is gone (its
@@ -281,33 +276,45 @@ class Reconciler:
             return True
 
     def _decide(
-        self, run: Object, result: str, summary: str, label: str, *, line: str | None = None
+        self,
+        run: Object,
+        result: str,
+        summary: str,
+        label: str,
+        *,
+        journal: list[dict[str, Any]],
+        changes: Mapping[str, Any] | None = None,
     ) -> float | None:
-        """Record the outcome durably (with a journal line if no transition said it), then report it."""
-        changes: dict[str, Any] = {
-            "phase": "Reporting",
-            "outcome": {"result": result, "summary": summary, "label": label, "decidedAt": now_rfc3339()},
-        }
-        if line:
-            changes["journal"] = [*_journal(run), line]
-        return self._report(self._write_status(run, changes))
+        """Settle the outcome and report it; it is written before any report that cannot finish now."""
+        outcome = {"result": result, "summary": summary, "label": label, "decidedAt": now_rfc3339()}
+        return self._report(run, {**(changes or {}), "outcome": outcome, "journal": journal})
 
-    def _report(self, run: Object) -> float | None:
-        """Deliver the journal, then the catalog entity, then the one terminal status."""
-        flushed = self._flush(run)
-        if flushed is None:
-            return None
-        run = flushed
-        spec, status = run["spec"], run.get("status") or {}
+    def _report(self, run: Object, pending: Mapping[str, Any] | None = None) -> float | None:
+        """Deliver the journal, then the catalog entity, then the one terminal status.
+
+        ``pending`` is what this step decided but has not written: it goes into the final write,
+        or, if Port cannot take the reports now, into a write of its own before the error.
+        """
+        pending = dict(pending or {})
+        view = {**run, "status": {**(run.get("status") or {}), **pending}}
+        spec, status = view["spec"], view["status"]
         outcome, reported = status["outcome"], status.get("reported") or {}
         run_id = spec["runId"]
-        if outcome["result"] == SUCCESS and "entity" not in reported:
-            run = self._write_status(run, {"reported": {"entity": self._catalog(run)}})
+        progress: dict[str, Any] = {}
         note = None
         try:
+            self._send(view, _journal(view), reported, progress)
+            if outcome["result"] == SUCCESS and "entity" not in reported:
+                progress["entity"] = self._catalog(view)
             self._port.patch_run(
                 run_id, status=outcome["result"], summary=outcome["summary"], status_label=outcome["label"]
             )
+        except PortUnavailable:
+            if pending or progress:
+                self._write_status(
+                    run, {**pending, "phase": "Reporting"} | ({"reported": progress} if progress else {})
+                )
+            raise
         except RunAlreadyFinished as refused:
             note = f"Port already had the run finished: {refused}"
             log.warning(note, extra={"run_id": run_id, "action": spec.get("action")})
@@ -329,16 +336,18 @@ class Reconciler:
         run = self._write_status(
             run,
             {
+                **pending,
                 "phase": "Succeeded" if outcome["result"] == SUCCESS else "Failed",
                 "message": outcome["summary"],
                 "finishedAt": now_rfc3339(),
-                "reported": {"terminal": True} | ({"note": note} if note else {}),
+                "reported": {**progress, "terminal": True} | ({"note": note} if note else {}),
             },
         )
         return self._collect_garbage(run)
 
     def _catalog(self, run: Object) -> str:
-        """Upsert or delete the run's entity (with ``run_id``); the identifier touched, or "" if none.
+        """Upsert or delete the run's entity (with ``run_id``, so Port lists it under the run's affected
+        entities); the identifier touched, or "" if none.
 
         The request itself is ready at this point, so a catalog problem that retrying cannot fix
         (a mapping that fails, Port refusing the entity) is reported on the run as a warning.
@@ -353,7 +362,6 @@ class Reconciler:
                 if not (entity.get("identifier") and blueprint):
                     return ""
                 self._port.delete_entity(blueprint, entity["identifier"], run_id=run_id)
-                self._port.add_run_log(run_id, f"Catalog: removed {blueprint} {entity['identifier']}")
                 return str(entity["identifier"])
             if config is None or config.entity is None:
                 return ""
@@ -370,9 +378,6 @@ class Reconciler:
             except PortApiError as refused:
                 self._port.add_run_log(run_id, f"Warning: Port refused the catalog entity: {refused.message}")
                 return ""
-            self._port.add_run_log(
-                run_id, f"Catalog: upserted {config.entity.blueprint} {body['identifier']}"
-            )
             return str(body["identifier"])
         except RunAlreadyFinished:
             return ""  # closed elsewhere; the terminal step records it
@@ -396,33 +401,30 @@ class Reconciler:
 
     # -- Port ----------------------------------------------------------------------------------
 
-    def _flush(self, run: Object) -> Object | None:
-        """Send Port what the journal holds and it has not had yet; ``None`` if the run was found closed.
+    def _deliver(
+        self, run: Object, changes: Mapping[str, Any], journal: list[dict[str, Any]]
+    ) -> Object | None:
+        """Report what Port has not had yet, then record it with this step's changes in one write.
 
         Delivery is at least once (a crash between sending and recording repeats a line) and in
-        order; Port being unavailable raises after recording what was delivered.
+        order. When Port is unavailable the Kratix state is recorded anyway and the error raised,
+        so the run is tried again later; ``None`` if Port refuses (the run is closed there).
         """
-        spec, status = run["spec"], run.get("status") or {}
-        reported = dict(status.get("reported") or {})
-        journal, run_id = _journal(run), spec["runId"]
-        label = (status.get("kratix") or {}).get("label")
+        reported = (run.get("status") or {}).get("reported") or {}
         progress: dict[str, Any] = {}
+        record = dict(changes)
+        if journal != _journal(run):
+            record["journal"] = journal
         try:
-            if not reported.get("started"):
-                self._announce(run)
-                progress["started"] = True
-            logged = int(reported.get("logged") or 0)
-            for line in journal[logged:]:
-                self._port.add_run_log(run_id, line)
-                logged += 1
-                progress["logged"] = logged
-            if label and label != reported.get("label") and not status.get("outcome"):
-                self._port.patch_run(run_id, status_label=label)
-                progress["label"] = label
+            self._send(run, journal, reported, progress)
+        except PortUnavailable:
+            self._write_status(run, {**record, "reported": progress} if progress else record)
+            raise
         except (RunAlreadyFinished, NotFound) as closed:
             self._write_status(
                 run,
                 {
+                    **record,
                     "phase": "Closed",
                     "message": f"Port refused further reports: {closed}",
                     "finishedAt": now_rfc3339(),
@@ -430,11 +432,31 @@ class Reconciler:
                 },
             )
             return None
-        except PortUnavailable:
-            if progress:
-                self._write_status(run, {"reported": progress})
-            raise
-        return self._write_status(run, {"reported": progress}) if progress else run
+        if progress:
+            record["reported"] = progress
+        return self._write_status(run, record) if record else run
+
+    def _send(
+        self,
+        run: Object,
+        journal: list[dict[str, Any]],
+        reported: Mapping[str, Any],
+        progress: dict[str, Any],
+    ) -> None:
+        """Announce the run and send journal lines Port has not had, noting each in ``progress``."""
+        run_id = run["spec"]["runId"]
+        if not reported.get("started"):
+            self._announce(run)
+            progress["started"] = True
+        label = reported.get("label")
+        logged = int(reported.get("logged") or 0)
+        for entry in journal[logged:]:
+            new_label = entry.get("label") if entry.get("label") and entry.get("label") != label else None
+            self._port.add_run_log(run_id, entry["message"], status_label=new_label)
+            logged += 1
+            progress["logged"] = logged
+            if new_label:
+                label = progress["label"] = new_label
 
     def _announce(self, run: Object) -> None:
         spec = run["spec"]
@@ -454,9 +476,7 @@ class Reconciler:
             "action_run": run["metadata"]["name"],
         }
         link = self._options.link_template.format(**fields) if self._options.link_template else None
-        self._port.patch_run(
-            spec["runId"], external_run_id=external, link=link, status_label="Submitting to Kratix"
-        )
+        self._port.patch_run(spec["runId"], external_run_id=external, link=link)
         where = f"{request['kind']} {request['namespace']}/{request['name']}"
         self._port.add_run_log(spec["runId"], f"port-bridge received the run: {verb} {where}")
 
@@ -517,9 +537,14 @@ def _resource(request: Mapping[str, Any]) -> Resource:
     return Resource(group, version, request["plural"])
 
 
-def _journal(run: Object) -> list[str]:
-    journal: list[str] = list((run.get("status") or {}).get("journal") or [])
-    return journal
+def _journal(run: Object) -> list[dict[str, Any]]:
+    """The run's journal: lines for Port, each with the statusLabel it brings (if any)."""
+    entries = (run.get("status") or {}).get("journal") or []
+    return [entry if isinstance(entry, dict) else _line(str(entry)) for entry in entries]
+
+
+def _line(message: str, label: str | None = None) -> dict[str, Any]:
+    return {"message": message, "label": label}
 
 
 def _run_document(spec: Mapping[str, Any]) -> dict[str, Any]:

@@ -44,13 +44,15 @@ class ObjectCache:
         with self._lock:
             return list(self._objects.values())
 
-    def put(self, obj: Object) -> None:
-        """Keep ``obj`` unless the cache already holds a newer version of it."""
+    def put(self, obj: Object) -> bool:
+        """Keep ``obj`` unless the cache already holds it or a newer version; whether it was new."""
         key = object_key(obj)
         with self._lock:
             current = self._objects.get(key)
-            if current is None or _version(obj) >= _version(current) or _uid(obj) != _uid(current):
+            if current is None or _version(obj) > _version(current) or _uid(obj) != _uid(current):
                 self._objects[key] = obj
+                return True
+            return False
 
     def remove(self, obj: Object) -> None:
         with self._lock:
@@ -164,9 +166,8 @@ class Watcher:
             if event["type"] == "DELETED":
                 self._cache.remove(obj)
                 self._on_change(obj, True)
-            elif event["type"] in ("ADDED", "MODIFIED"):
-                self._cache.put(obj)
-                self._on_change(obj, False)
+            elif event["type"] in ("ADDED", "MODIFIED") and self._cache.put(obj):
+                self._on_change(obj, False)  # not for versions already known: the echoes of our own writes
         return resource_version
 
     def _pause(self, backoff: float, error: BaseException) -> float:

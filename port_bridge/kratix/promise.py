@@ -9,8 +9,10 @@ Kratix's own ``Promise.GetAPI`` reads it: the storage version, else the first.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from port_bridge.kube.validation import StructuralSchema
 
 PROMISE_GROUP, PROMISE_VERSION, PROMISE_PLURAL = "platform.kratix.io", "v1alpha1", "promises"
 
@@ -29,6 +31,7 @@ class PromiseApi:
     schema: Mapping[str, Any] | None
     configure_pipelines: tuple[str, ...]
     delete_pipelines: tuple[str, ...]
+    _checkers: dict[bool, StructuralSchema] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def api_version(self) -> str:
@@ -38,6 +41,17 @@ class PromiseApi:
     def spec_schema(self) -> Mapping[str, Any]:
         """The schema of the request's ``spec`` (empty when the CRD declares none)."""
         return ((self.schema or {}).get("properties") or {}).get("spec") or {}
+
+    def spec_checker(self, *, partial: bool) -> StructuralSchema:
+        """The request's spec schema, compiled once; ``partial`` (a DAY-2 change) drops ``required``."""
+        if partial not in self._checkers:
+            spec_schema = dict(self.spec_schema)
+            if partial:
+                spec_schema.pop("required", None)
+            self._checkers[partial] = StructuralSchema(
+                {"type": "object", "properties": {"spec": spec_schema}}
+            )
+        return self._checkers[partial]
 
     @classmethod
     def from_promise(cls, promise: Mapping[str, Any]) -> PromiseApi:

@@ -123,25 +123,36 @@ def _for_validation(schema: Mapping[str, Any]) -> dict[str, Any]:
     return converted
 
 
+class StructuralSchema:
+    """A CRD's ``openAPIV3Schema``, compiled once, checking objects as the API server does."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        body_schema = dict(_for_validation(schema))
+        body_schema["properties"] = {
+            k: v for k, v in (body_schema.get("properties") or {}).items() if k not in _ENVELOPE
+        }
+        self._validator = Draft4Validator(body_schema)
+        metadata = (schema.get("properties") or {}).get("metadata") or {}
+        self._name_limit: int | None = ((metadata.get("properties") or {}).get("name") or {}).get("maxLength")
+
+    def errors(self, obj: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """``(field path, message)`` for each way ``obj`` breaks the schema, envelope excluded."""
+        body = {key: value for key, value in obj.items() if key not in _ENVELOPE}
+        found = []
+        for error in sorted(self._validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
+            path = ".".join(str(part) for part in error.absolute_path) or "<root>"
+            found.append(
+                (path, f"Invalid value: {error.instance!r}: {path} in body {_reason(error.validator, error)}")
+            )
+        name = (obj.get("metadata") or {}).get("name", "")
+        if self._name_limit is not None and len(name) > self._name_limit:
+            found.append(("metadata.name", f"Too long: may not be longer than {self._name_limit}"))
+        return found
+
+
 def schema_errors(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(field path, message)`` for each way ``obj`` breaks its CRD schema, envelope excluded."""
-    body_schema = dict(_for_validation(schema))
-    properties = {k: v for k, v in (body_schema.get("properties") or {}).items() if k not in _ENVELOPE}
-    body_schema["properties"] = properties
-    body = {key: value for key, value in obj.items() if key not in _ENVELOPE}
-    errors = []
-    for error in sorted(Draft4Validator(body_schema).iter_errors(body), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(part) for part in error.absolute_path) or "<root>"
-        errors.append(
-            (path, f"Invalid value: {error.instance!r}: {path} in body {_reason(error.validator, error)}")
-        )
-    name = (obj.get("metadata") or {}).get("name", "")
-    name_schema = ((schema.get("properties") or {}).get("metadata") or {}).get("properties", {}).get(
-        "name"
-    ) or {}
-    if "maxLength" in name_schema and len(name) > name_schema["maxLength"]:
-        errors.append(("metadata.name", f"Too long: may not be longer than {name_schema['maxLength']}"))
-    return errors
+    return StructuralSchema(schema).errors(obj)
 
 
 def _reason(keyword: Any, error: Any) -> str:

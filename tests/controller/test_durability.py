@@ -96,16 +96,20 @@ def status(kube_client: kubernetes.client.ApiClient, run_id: str) -> dict[str, A
     return found
 
 
+def reconciled_was_reported(bridge: Bridge, run_id: str) -> bool:
+    return any(log.message.startswith("Kratix: reconciled") for log in bridge.port.run(run_id).logs)
+
+
 def ended_once_with_entity(bridge: Bridge, run_id: str, kube_client: kubernetes.client.ApiClient) -> Run:
     run = bridge.finished(run_id, timeout=30)
     assert run.status == "SUCCESS", [log.message for log in run.logs]
     assert len(run.terminal_reports) == 1
     assert bridge.port.entity("postgresql", "default.orders") is not None
-    journal = status(kube_client, run_id)["journal"]
+    wait_for(lambda: status(kube_client, run_id).get("reported", {}).get("terminal"), timeout=10)
+    journal = [entry["message"] for entry in status(kube_client, run_id)["journal"]]
     logged = [log.message for log in run.logs]
     assert all(line in logged for line in journal)  # nothing the controller recorded was lost on the way
     assert len(logged) <= len(set(logged)) + 2  # a kill may repeat the line that was in flight, no more
-    wait_for(lambda: status(kube_client, run_id).get("reported", {}).get("terminal"), timeout=10)
     assert bridge.port.spec_violations == []
     return run
 
@@ -134,8 +138,12 @@ def test_killed_while_reporting_progress_to_port(
     held = bridge.port.faults.latency(30, method="POST", path=r"/v1/actions/runs/.*/logs", times=None)
     first = controllers()
     run_id = bridge.click("create-postgresql", ORDERS)
-    wait_for(lambda: status(kube_client, run_id).get("submittedGeneration") == 1, timeout=20)
-    time.sleep(0.3)  # the announcement's log line is now held by Port
+    objects = KubeObjects(kube_client)
+    wait_for(lambda: objects.list(POSTGRES, namespace="default")["items"], timeout=20)
+    time.sleep(0.3)  # the announcement's log line is now held by Port...
+    assert "submittedGeneration" not in status(
+        kube_client, run_id
+    )  # ...and the request created but not recorded
     first.kill()
     bridge.port.faults.remove(held)
     controllers()
@@ -153,9 +161,9 @@ def test_killed_while_upserting_the_entity(
     )
     first = controllers()
     run_id = bridge.click("create-postgresql", ORDERS)
-    wait_for(lambda: status(kube_client, run_id).get("outcome"), timeout=20)
-    time.sleep(0.3)
-    assert "entity" not in status(kube_client, run_id).get("reported", {})
+    wait_for(lambda: reconciled_was_reported(bridge, run_id), timeout=20)
+    time.sleep(0.3)  # the entity upsert that follows is now held by Port
+    assert "entity" not in bridge.port.run(run_id).affected_entities
     first.kill()
     bridge.port.faults.remove(held)
     controllers()
@@ -171,10 +179,10 @@ def test_killed_while_sending_the_terminal_status(
     slow_upsert = bridge.port.faults.latency(1.0, method="POST", path=r"/v1/blueprints/postgresql/entities")
     first = controllers()
     run_id = bridge.click("create-postgresql", ORDERS)
-    wait_for(lambda: status(kube_client, run_id).get("outcome"), timeout=20)
+    wait_for(lambda: reconciled_was_reported(bridge, run_id), timeout=20)
     held = bridge.port.faults.latency(30, method="PATCH", path=r"/v1/actions/runs/.*", times=None)
-    wait_for(lambda: "entity" in status(kube_client, run_id).get("reported", {}), timeout=10)
-    time.sleep(0.3)  # the terminal PATCH is now held by Port
+    wait_for(lambda: bridge.port.entity("postgresql", "default.orders") is not None, timeout=10)
+    time.sleep(0.3)  # the entity is in Port and the terminal PATCH is now held by Port
     first.kill()
     bridge.port.faults.remove(held)
     bridge.port.faults.remove(slow_upsert)

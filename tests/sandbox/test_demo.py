@@ -17,6 +17,6 @@ def test_the_sandbox_plays_every_run_to_its_expected_end(era: str, shared_dir: P
     story = out.getvalue()
     assert story.count("✓ SUCCESS") == 4 and story.count("✓ FAILURE") == 1
     assert "✗" not in story
-    assert "Catalog: upserted postgresql default.orders" in story
+    assert "Kratix: reconciled: 10Gi instance v16 deployed successfully with backups" in story
     assert "postgresql default.orders: environment=dev, backupEnabled=True" in story
     assert "outside Port's OpenAPI spec: 0" in story

@@ -132,6 +132,9 @@ class KubeEmulator(kmock.KubernetesEmulator):
     ) -> None:
         super().__init__()
         self._served: dict[Any, ServedVersion] = {}
+        self._checkers: dict[
+            int, tuple[Any, validation.StructuralSchema]
+        ] = {}  # compiled, by id() of a schema
         self._events = EventLog(capacity=event_history)
         self._last_resource_version = 0
         self.internal_errors: list[BaseException] = []
@@ -630,7 +633,13 @@ class KubeEmulator(kmock.KubernetesEmulator):
             },
         )
         admitted = {**envelope, **body}
-        problems = validation.schema_errors(admitted, served.schema)
+        compiled = self._checkers.get(id(served.schema))
+        if compiled is None or compiled[0] is not served.schema:  # ids are reused once a schema is dropped
+            compiled = self._checkers[id(served.schema)] = (
+                served.schema,
+                validation.StructuralSchema(served.schema),
+            )
+        problems = compiled[1].errors(admitted)
         if problems:
             raise self._invalid(served, name, problems)
         return admitted
