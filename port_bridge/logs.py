@@ -66,7 +66,8 @@ def logging_config(*, level: str = "INFO", secrets: Iterable[str] = ()) -> dict[
         "root": {"level": level.upper(), "handlers": ["stderr"]},
         "loggers": {
             "gunicorn.error": {"level": level.upper(), "handlers": ["stderr"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            # Intake logs every run itself (with its run id); per-request access lines would double that.
+            "gunicorn.access": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
             "urllib3": {"level": "WARNING"},
             "kubernetes": {"level": "WARNING"},
         },

@@ -25,7 +25,7 @@ from kubernetes.client import ApiException
 
 from port_bridge.intake.payload import PayloadRejected, RunContext, find_run_id, parse_run
 from port_bridge.intake.signature import SignatureRejected, verify
-from port_bridge.intake.validation import FieldProblem, input_problems, request_problems
+from port_bridge.intake.validation import FieldProblem, InputsValidator, request_problems
 from port_bridge.kratix.catalog import PromiseCatalog, PromiseNotInstalled
 from port_bridge.kratix.promise import PromiseWithoutApi
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_manifest, actionrun_name
@@ -96,6 +96,9 @@ class Intake:
     ) -> None:
         self._secret, self._namespace, self._window = client_secret, namespace, replay_window_seconds
         self._actions, self._objects, self._promises = actions, objects, promises
+        self._forms = {
+            name: InputsValidator(config.action.trigger.user_inputs) for name, config in actions.items()
+        }
         self._closer, self._clock, self._kube_retry_seconds = closer, clock, kube_retry_seconds
 
     @property
@@ -186,7 +189,7 @@ class Intake:
                 f"the run says {context.operation}",
             )
         user_inputs = config.action.trigger.user_inputs
-        if problems := input_problems(user_inputs, context.inputs):
+        if problems := self._forms[config.identifier].problems(context.inputs):
             raise Rejection(422, "invalid_inputs", _summary("invalid inputs", problems), tuple(problems))
         try:
             promise = self._promises.get(config.kratix.promise)
@@ -264,6 +267,12 @@ class Intake:
         return Answer(202, self._accepted_body(run_id), "accepted", run_id=run_id, action=action)
 
     def _create(self, manifest: dict[str, Any]) -> None:
+        try:
+            self._objects.create(ACTIONRUNS, manifest, namespace=self._namespace)
+            return
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
         for attempt in tenacity.Retrying(
             retry=tenacity.retry_if_exception(is_unavailable),
             wait=tenacity.wait_exponential(multiplier=0.1, max=1.0),

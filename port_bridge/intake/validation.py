@@ -19,7 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 
 from port_bridge.kratix.promise import PromiseApi
-from port_bridge.kube.validation import name_errors, schema_errors, undeclared_fields
+from port_bridge.kube.validation import name_errors, undeclared_fields
 from port_bridge.mapping.render import RenderedRequest
 
 _JSON_SCHEMA_KEYWORDS = frozenset(
@@ -83,23 +83,38 @@ def inputs_schema(user_inputs: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class InputsValidator:
+    """One action's form, compiled once: the problems of a run's inputs, each naming its input."""
+
+    def __init__(self, user_inputs: Mapping[str, Any]) -> None:
+        self._schema = inputs_schema(user_inputs)
+        self._validator = Draft202012Validator(self._schema, format_checker=_FORMAT_CHECKER)
+
+    def problems(self, inputs: Mapping[str, Any]) -> list[FieldProblem]:
+        """Unset optional inputs may arrive as ``null``: they count as absent."""
+        required = self._schema["required"]
+        present = {key: value for key, value in inputs.items() if value is not None or key in required}
+        problems = []
+        for error in sorted(
+            self._validator.iter_errors(present), key=lambda e: [str(p) for p in e.absolute_path]
+        ):
+            path = ".".join(str(part) for part in error.absolute_path)
+            if error.validator == "additionalProperties":
+                extra = sorted(set(present) - set(self._schema["properties"]))
+                problems += [
+                    FieldProblem(f"inputs.{name}", "is not an input of this action") for name in extra
+                ]
+            elif error.validator == "required":
+                missing = error.message.split("'")[1] if "'" in error.message else path
+                problems.append(FieldProblem(f"inputs.{missing}", "is required"))
+            else:
+                problems.append(FieldProblem(f"inputs.{path}" if path else "inputs", error.message))
+        return problems
+
+
 def input_problems(user_inputs: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[FieldProblem]:
-    """Inputs that break the action's form; unset optional inputs may arrive as ``null``."""
-    schema = inputs_schema(user_inputs)
-    present = {key: value for key, value in inputs.items() if value is not None or key in schema["required"]}
-    validator = Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
-    problems = []
-    for error in sorted(validator.iter_errors(present), key=lambda e: [str(p) for p in e.absolute_path]):
-        path = ".".join(str(part) for part in error.absolute_path)
-        if error.validator == "additionalProperties":
-            extra = sorted(set(present) - set(schema["properties"]))
-            problems += [FieldProblem(f"inputs.{name}", "is not an input of this action") for name in extra]
-        elif error.validator == "required":
-            missing = error.message.split("'")[1] if "'" in error.message else path
-            problems.append(FieldProblem(f"inputs.{missing}", "is required"))
-        else:
-            problems.append(FieldProblem(f"inputs.{path}" if path else "inputs", error.message))
-    return problems
+    """Inputs that break the action's form (compiles it: keep an :class:`InputsValidator` to reuse it)."""
+    return InputsValidator(user_inputs).problems(inputs)
 
 
 def request_problems(
@@ -127,16 +142,15 @@ def request_problems(
             )
         )
     if rendered.spec is not None and promise.schema:
-        spec_schema = dict(promise.spec_schema)
-        if operation == "DAY-2":  # a partial change: the request already holds the other fields
-            spec_schema.pop("required", None)
-        crd_schema = {"type": "object", "properties": {"spec": spec_schema}}
+        partial = operation == "DAY-2"  # a partial change: the request already holds the other fields
+        body = {"spec": rendered.spec}
         problems += [
             FieldProblem(path, message)
-            for path, message in schema_errors({"spec": rendered.spec}, crd_schema)
+            for path, message in promise.spec_checker(partial=partial).errors(body)
         ]
+        spec_schema = {"type": "object", "properties": {"spec": dict(promise.spec_schema)}}
         problems += [
             FieldProblem(path, f"is not a field of {promise.kind} (Promise {promise.promise})")
-            for path in undeclared_fields({"spec": rendered.spec}, crd_schema)
+            for path in undeclared_fields(body, spec_schema)
         ]
     return problems
