@@ -38,7 +38,12 @@ ONE_MIB = 1024 * 1024
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Request lines go to debug logging: every call is recorded by the emulator anyway."""
+    """Request lines go to debug logging: every call is recorded by the emulator anyway.
+
+    HTTP/1.1, so clients keep their connections open as they do with Port's API.
+    """
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.debug("%s %s -> %s", self.command, self.path, code)
