@@ -23,8 +23,8 @@ sandbox: $(VENV)/.installed-sandbox
 	$(BIN)/port-bridge sandbox
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check port_bridge tests deploy
-	$(BIN)/ruff format --check port_bridge tests deploy
+	$(BIN)/ruff check port_bridge tests deploy bench
+	$(BIN)/ruff format --check port_bridge tests deploy bench
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -33,6 +33,10 @@ unit: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.intake
+	$(BIN)/python -m bench.follow
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
