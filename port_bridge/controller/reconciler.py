@@ -64,7 +64,9 @@ class Options:
 def _seconds_since(timestamp: str | None, now: float) -> float:
     if not timestamp:
         return 0.0
-    parsed = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
+    parsed = datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
     return now - parsed.timestamp()
 
 

@@ -276,7 +276,7 @@ def _legacy(
     fresh = (
         observed >= generation
         if observed is not None
-        else (applied_at is None or str(completed.get("lastTransitionTime") or "") >= applied_at)
+        else (applied_at is None or _second(completed.get("lastTransitionTime")) >= _second(applied_at))
     )
     if _is(completed, "True") and fresh:
         return _succeeded(message)
@@ -292,7 +292,7 @@ def _failed_job(jobs: Sequence[Mapping[str, Any]], applied_at: str | None) -> st
             or (job.get("metadata") or {}).get("creationTimestamp")
             or ""
         )
-        if action != "configure" or (applied_at and started < applied_at):
+        if action != "configure" or (applied_at and _second(started) < _second(applied_at)):
             continue
         if any(
             c.get("type") == "Failed" and c.get("status") == "True"
@@ -300,6 +300,11 @@ def _failed_job(jobs: Sequence[Mapping[str, Any]], applied_at: str | None) -> st
         ):
             return str(labels.get("kratix.io/pipeline-name") or (job.get("metadata") or {}).get("name"))
     return None
+
+
+def _second(timestamp: Any) -> str:
+    """An RFC 3339 time to the second: Kratix writes whole seconds, the bridge milliseconds."""
+    return str(timestamp or "")[:19]
 
 
 def _succeeded(message: str | None) -> KratixState:

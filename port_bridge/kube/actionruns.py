@@ -40,7 +40,8 @@ def label_value(value: str | None) -> str | None:
 
 
 def now_rfc3339() -> str:
-    return datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC now as RFC 3339 with milliseconds (run timeouts can be a few seconds)."""
+    return datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def actionrun_manifest(

@@ -70,10 +70,10 @@ def test_what_kratix_never_fails_ends_at_the_actions_timeout(
     make_bridge: Callable[..., Bridge],
     project_actions: dict[str, ActionConfig],
 ) -> None:
-    bridge = make_bridge(actions=with_timeout(project_actions, 1.0))
+    bridge = make_bridge(actions=with_timeout(project_actions, 2.0))
     kratix_of(bridge).behave(behaviour)
     run = bridge.run_to_end("create-postgresql", ORDERS)
-    failed(run, summary=f"Kratix did not finish within 1 s; it was at: {stuck_at}")
+    failed(run, summary=f"Kratix did not finish within 2 s; it was at: {stuck_at}")
     assert run.status_label == "Timed out"
 
 

@@ -385,3 +385,22 @@ def test_terminal_states_and_transition_keys() -> None:
     assert not running.terminal and done.terminal
     assert running.key != done.key
     assert done.label == "Reconciled"
+
+
+def test_the_bridges_millisecond_times_compare_with_kratixs_whole_seconds() -> None:
+    done_at_second = cond(
+        "PipelineCompleted", "True", "PipelineExecutedSuccessfully", at="2026-11-21T10:01:00Z"
+    )
+    same_second = classify(
+        req(done_at_second, generation=2),
+        submitted_generation=2,
+        operation="DAY-2",
+        applied_at="2026-11-21T10:01:00.730Z",
+    )
+    second_before = classify(
+        req(done_at_second, generation=2),
+        submitted_generation=2,
+        operation="DAY-2",
+        applied_at="2026-11-21T10:01:01.010Z",
+    )
+    assert (same_second.phase, second_before.phase) == (Phase.SUCCEEDED, Phase.IN_PROGRESS)
