@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 import kubernetes
 from flask import Flask, Response, g, jsonify, request
@@ -119,10 +118,3 @@ _HTTP_OUTCOMES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 def _respond(answer: Answer) -> tuple[Response, int, dict[str, str]]:
     g.outcome = answer.outcome
     return jsonify(answer.body), answer.status, answer.headers
-
-
-def intake_of(app: Flask) -> Intake:
-    """The :class:`Intake` behind an app (for the sandbox and tests)."""
-    found: Any = app.extensions[EXTENSION]
-    assert isinstance(found, Intake)
-    return found

@@ -516,9 +516,6 @@ class KubeEmulator(kmock.KubernetesEmulator):
         """Requests kmock still holds in its log; served requests are dropped, so this stays 0."""
         return len(self._requests)
 
-    def reset_request_counts(self) -> None:
-        self.requests_served.clear()
-
     # -- Internals ------------------------------------------------------------------------------
 
     def _register(self, served: ServedVersion) -> None:
