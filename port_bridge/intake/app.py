@@ -25,7 +25,6 @@ from port_bridge.mapping.actions import ActionConfig, load_actions
 from port_bridge.settings import Settings
 
 log = logging.getLogger(__name__)
-EXTENSION = "port_bridge"
 
 
 def create_app(
@@ -56,7 +55,6 @@ def create_app(
 
     app = Flask("port_bridge.intake")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.extensions[EXTENSION] = intake
 
     @app.before_request
     def start_timer() -> None:
