@@ -82,7 +82,7 @@ class Settings(BaseSettings):
             "PORT_BRIDGE_RETENTION", "PORT_BRIDGE_RETENTION_SECONDS", "retention_seconds"
         ),
     )
-    port_retry_seconds: float = Field(default=30.0, gt=0)  # per Port call, before the run is retried later
+    port_retry_seconds: float = Field(default=5.0, gt=0)  # per Port call, before the run is retried later
     link_template: str | None = None  # e.g. https://bridge.example.com/runs/{run_id}
 
     @field_validator("retention_seconds", mode="before")

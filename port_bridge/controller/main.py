@@ -1,12 +1,18 @@
-"""``port-bridge controller``: the controller behind leader election, built from the settings."""
+"""``port-bridge controller``: the controller behind leader election, built from the settings.
+
+Each leadership term gets its own controller, fence and Port client: the client's waits between
+retries belong to the term, so losing the Lease cuts them short (:mod:`.fence`).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import kubernetes
 
+from port_bridge.controller.fence import Fence
 from port_bridge.controller.leader import LeaderElector
 from port_bridge.controller.manager import Controller
 from port_bridge.controller.observability import ControllerMetrics, health_app
@@ -19,30 +25,27 @@ from port_bridge.port.client import PortClient
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
 
+PortFactory = Callable[[Callable[[float], None]], PortClient]
+"""Builds a Port client that waits between retries with the given ``sleep``."""
+
 
 def run_controller(
     settings: Settings,
     stop: threading.Event,
     *,
     api_client: kubernetes.client.ApiClient | None = None,
-    port: PortClient | None = None,
+    port_factory: PortFactory | None = None,
     actions: dict[str, ActionConfig] | None = None,
     watch_timeout_seconds: int = 300,
     on_started: list[Controller] | None = None,
 ) -> None:
-    """Campaign for the Lease and, while holding it, run the controller; return when ``stop`` is set."""
+    """Campaign for the Lease and, while holding it, run the controller; return when ``stop`` is set.
+
+    ``port_factory`` builds a term's Port client from the term's ``sleep`` (default: from the settings).
+    """
     client = api_client if api_client is not None else build_api_client(kubeconfig=settings.kubeconfig)
     objects = KubeObjects(client, request_timeout=settings.kube_timeout_seconds)
-    reporter = (
-        port
-        if port is not None
-        else PortClient(
-            settings.port_api_url,
-            client_id=settings.port_client_id,
-            client_secret=settings.port_client_secret.get_secret_value(),
-            max_retry_seconds=settings.port_retry_seconds,
-        )
-    )
+    build_port = port_factory if port_factory is not None else _port_factory(settings)
     configured = actions if actions is not None else load_actions(settings.actions_dir)
     promises = PromiseCatalog(objects)
     options = Options(
@@ -64,26 +67,43 @@ def run_controller(
     health = _serve_health(settings.controller_bind, metrics, elector, settings.lease_retry_seconds)
 
     def lead(lost: threading.Event) -> None:
-        controller = Controller(
-            objects=objects,
-            port=reporter,
-            actions=configured,
-            promises=promises,
-            options=options,
-            workers=settings.controller_workers,
-            resync_seconds=settings.resync_seconds,
-            watch_timeout_seconds=watch_timeout_seconds,
-            metrics=metrics,
-        )
-        if on_started is not None:
-            on_started.append(controller)
-        controller.run(lost)
+        fence = Fence(lost)
+        with build_port(fence.sleep) as reporter:
+            controller = Controller(
+                objects=objects,
+                port=reporter,
+                actions=configured,
+                promises=promises,
+                options=options,
+                workers=settings.controller_workers,
+                resync_seconds=settings.resync_seconds,
+                watch_timeout_seconds=watch_timeout_seconds,
+                metrics=metrics,
+                fence=fence,
+                stop_seconds=max(1.0, settings.lease_seconds - settings.lease_renew_deadline_seconds),
+            )
+            if on_started is not None:
+                on_started.append(controller)
+            controller.run(lost)
 
     try:
         elector.run(stop, lead=lead)
     finally:
         if health is not None:
             health.stop()
+
+
+def _port_factory(settings: Settings) -> PortFactory:
+    def build(sleep: Callable[[float], None]) -> PortClient:
+        return PortClient(
+            settings.port_api_url,
+            client_id=settings.port_client_id,
+            client_secret=settings.port_client_secret.get_secret_value(),
+            max_retry_seconds=settings.port_retry_seconds,
+            sleep=sleep,
+        )
+
+    return build
 
 
 def _serve_health(

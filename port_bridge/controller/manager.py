@@ -4,8 +4,15 @@ One watch per kind: ActionRuns in the bridge's namespace, and the requests of ev
 action maps to (cluster-wide), however many runs are in flight. Each change queues the
 ActionRuns it concerns; workers reconcile them one key at a time. A resync queues every
 ActionRun now and then, so nothing depends on an event that was missed, and finished runs are
-collected after their retention. Reconcile failures back off per run; a run that conflicts is
-looked at again at once.
+collected after their retention.
+
+What a failed reconciliation leads to depends only on its class (:mod:`.errors`): temporary ones
+back off per run, however long Port or the API server stay away; a conflict is looked at again at
+once; a deposed leader stops; anything unexpected is retried ``unexpected_retries`` times, then
+:meth:`~.reconciler.Reconciler.give_up` ends the run, so not even a bug leaves a run open.
+
+Stopping (shutdown or a lost Lease) closes the watch streams, lets each worker finish the step it
+is in (the term's :class:`~.fence.Fence` refuses any further write) and joins every thread.
 """
 
 from __future__ import annotations
@@ -15,17 +22,17 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+from port_bridge.controller.errors import ErrorKind, cause_of, kind_of
+from port_bridge.controller.fence import Fence
 from port_bridge.controller.observability import ControllerMetrics
-from port_bridge.controller.reconciler import Conflict, Options, Reconciler
+from port_bridge.controller.reconciler import Options, Reconciler
 from port_bridge.controller.watching import ObjectCache, Watcher, object_key
 from port_bridge.controller.workqueue import ShutDown, WorkQueue
 from port_bridge.kratix.catalog import PromiseCatalog
 from port_bridge.kube.actionruns import ACTIONRUNS
-from port_bridge.kube.client import is_unavailable
 from port_bridge.kube.objects import KubeObjects, Object, Resource
 from port_bridge.mapping.actions import ActionConfig
 from port_bridge.port.client import PortClient
-from port_bridge.port.errors import PortUnavailable
 
 log = logging.getLogger(__name__)
 RequestKey = tuple[str, str, str, str]  # group, plural, namespace, name
@@ -45,10 +52,16 @@ class Controller:
         watch_timeout_seconds: int = 300,
         metrics: ControllerMetrics | None = None,
         clock: Callable[[], float] = time.time,
+        fence: Fence | None = None,
+        unexpected_retries: int = 5,
+        stop_seconds: float = 5.0,
     ) -> None:
         self._objects, self._actions, self._promises = objects, actions, promises
         self._options, self._workers, self._resync = options, workers, resync_seconds
-        self._watch_timeout = watch_timeout_seconds
+        self._watch_timeout, self._stop_seconds = watch_timeout_seconds, stop_seconds
+        self._fence = fence if fence is not None else Fence(threading.Event())
+        self._unexpected_retries = unexpected_retries
+        self._unexpected: dict[str, int] = {}  # unexpected failures in a row, by run
         self._queue: WorkQueue[str] = WorkQueue()
         self._runs = ObjectCache()
         self._requests: dict[Resource, ObjectCache] = {}
@@ -71,6 +84,7 @@ class Controller:
             metrics=metrics,
             options=options,
             clock=clock,
+            fence=self._fence.check,
         )
 
     def run(self, stop: threading.Event) -> None:
@@ -91,8 +105,14 @@ class Controller:
         self._queue.shut_down()
         for watcher in self._watchers:
             watcher.stop()
+        deadline = time.monotonic() + self._stop_seconds
         for thread in threads:
-            thread.join(10)
+            thread.join(max(0.0, deadline - time.monotonic()))
+        for watcher in self._watchers:
+            watcher.stop(timeout=max(0.1, deadline - time.monotonic()))
+        stuck = [thread.name for thread in threads if thread.is_alive()]
+        if stuck:
+            log.error("workers still busy %.0f s after the controller stopped: %s", self._stop_seconds, stuck)
         log.info("controller stopped")
 
     @property
@@ -184,37 +204,57 @@ class Controller:
             started = time.perf_counter()
             try:
                 delay = self.reconciler.reconcile(name)
-            except Conflict:
-                self._count_error("conflict")
-                self._queue.add_after(name, 0.05)
             except Exception as error:
-                self._count_error(
-                    "port"
-                    if isinstance(error, PortUnavailable)
-                    else "kubernetes"
-                    if is_unavailable(error)
-                    else "unexpected"
-                )
-                retry_in = self._queue.retry(name)
-                if isinstance(error, PortUnavailable) or is_unavailable(error):
-                    log.warning(
-                        "run %s waits for %s (retry in %.1fs): %s", name, _what(error), retry_in, error
-                    )
-                else:
-                    log.exception("reconciling %s failed; retry in %.1fs", name, retry_in)
+                self._failed(name, error)
             else:
-                self._queue.forget(name)
-                if delay is not None:
-                    self._queue.add_after(name, delay)
+                self._succeeded(name, delay)
             finally:
                 self._queue.done(name)
                 if self._metrics is not None:
                     self._metrics.reconcile_duration.observe(time.perf_counter() - started)
 
+    def _succeeded(self, name: str, delay: float | None) -> None:
+        self._unexpected.pop(name, None)
+        self._queue.forget(name)
+        if delay is not None:
+            self._queue.add_after(name, delay)
+
+    def _failed(self, name: str, error: Exception) -> None:
+        kind = kind_of(error)
+        self._count_error(cause_of(error) if kind is ErrorKind.TEMPORARY else kind.value)
+        if kind is ErrorKind.DEPOSED:
+            return  # the next leader looks at this run again
+        if kind is ErrorKind.CONFLICT:
+            self._queue.add_after(name, 0.05)
+            return
+        if kind is ErrorKind.TEMPORARY:
+            retry_in = self._queue.retry(name)
+            log.warning("run %s waits for %s (retry in %.1fs): %s", name, cause_of(error), retry_in, error)
+            return
+        failures = self._unexpected[name] = self._unexpected.get(name, 0) + 1
+        if failures <= self._unexpected_retries:
+            retry_in = self._queue.retry(name)
+            log.exception(
+                "reconciling %s failed (%d of %d); retry in %.1fs",
+                name,
+                failures,
+                self._unexpected_retries,
+                retry_in,
+                exc_info=error,
+            )
+            return
+        log.error("reconciling %s failed %d times; ending the run", name, failures, exc_info=error)
+        try:
+            delay = self.reconciler.give_up(name, error)
+        except Exception as again:
+            if kind_of(again) in (ErrorKind.DEPOSED, ErrorKind.TEMPORARY, ErrorKind.CONFLICT):
+                self._unexpected[name] = failures - 1  # the next unexpected failure gives up again
+                self._failed(name, again)
+                return
+            log.exception("ending run %s failed too; retry in %.1fs", name, self._queue.retry(name))
+            return
+        self._succeeded(name, delay)
+
     def _count_error(self, cause: str) -> None:
         if self._metrics is not None:
             self._metrics.reconcile_errors.labels(cause=cause).inc()
-
-
-def _what(error: BaseException) -> str:
-    return "Port" if isinstance(error, PortUnavailable) else "the Kubernetes API"

@@ -149,7 +149,6 @@ def sandbox(*, era: Era, speed: float, shared_dir: Path | None = None) -> Iterat
             args=(settings, stop),
             kwargs={
                 "api_client": api_client,
-                "port": reporter,
                 "actions": actions,
                 "watch_timeout_seconds": 30,
             },

@@ -1,0 +1,237 @@
+"""The ActionRun as typed data: what intake stores, what the controller records, what the run page shows.
+
+An ActionRun is a custom object in the cluster (``deploy/crds/``), read and written as JSON by the
+API server. Everything port-bridge reads from it goes through these models, so a misspelt key is a
+type error rather than a run that silently never ends. The models follow the object's camelCase
+JSON (``runId``, ``submittedGeneration``) through aliases; Python code uses snake_case names.
+
+Parsing is lenient where older controllers wrote other shapes (a journal line as a bare string) and
+ignores keys it does not know, so two controller versions can share objects during an upgrade. A
+spec that cannot be parsed at all raises :class:`MalformedActionRun`: the run cannot be followed and
+is closed as FAILURE with that message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from port_bridge.kube.objects import Object, Resource
+
+Operation = Literal["CREATE", "DAY-2", "DELETE"]
+Result = Literal["SUCCESS", "FAILURE"]
+SUCCESS: Result = "SUCCESS"
+FAILURE: Result = "FAILURE"
+DEFAULT_TIMEOUT_SECONDS = 30 * 60.0
+
+
+class MalformedActionRun(ValueError):
+    """The object is not an ActionRun port-bridge can follow; the message says which field is wrong."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """The object's JSON, as stored in the cluster (camelCase, no empty values)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# -- spec: what intake stored ------------------------------------------------------------------
+
+
+class FieldProblem(_Model):
+    field: str
+    message: str
+
+
+class Rejection(_Model):
+    """Why intake refused the run: its HTTP answer, and the message the Port run is closed with."""
+
+    code: int
+    reason: str
+    message: str
+    errors: tuple[FieldProblem, ...] = ()
+
+
+class TriggeredBy(_Model):
+    email: str | None = None
+    user_id: str | None = None
+    org_id: str | None = None
+
+
+class Trigger(_Model):
+    by: TriggeredBy = TriggeredBy()
+    origin: str | None = None
+    at: str | None = None
+
+
+class RequestRef(_Model):
+    """The Kratix resource request a run creates, changes or deletes."""
+
+    promise: str
+    api_version: str
+    kind: str
+    plural: str
+    namespace: str
+    name: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    spec: dict[str, Any] | None = None
+
+    @property
+    def resource(self) -> Resource:
+        group, _, version = self.api_version.partition("/")
+        return Resource(group, version, self.plural)
+
+    @property
+    def where(self) -> str:
+        """How messages name the request: ``postgresql default/orders``."""
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+    @property
+    def external_id(self) -> str:
+        """The Port run's ``externalRunId``: ``default/postgresql/orders``."""
+        return f"{self.namespace}/{self.kind}/{self.name}"
+
+
+class ActionRunSpec(_Model):
+    run_id: str = Field(min_length=1)
+    action: str
+    received_at: str | None = None
+    operation: Operation | None = None
+    blueprint: str | None = None
+    format: str | None = None
+    via_agent: bool = False
+    trigger: Trigger = Trigger()
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    entity: dict[str, Any] | None = None
+    request: RequestRef | None = None
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    rejection: Rejection | None = None
+
+    def document(self) -> dict[str, Any]:
+        """What mappings see (README, "What the expressions see"), rebuilt from the stored run."""
+        return {
+            "run": {"id": self.run_id},
+            "action": {"identifier": self.action, "blueprint": self.blueprint},
+            "operation": self.operation,
+            "inputs": self.inputs,
+            "entity": self.entity,
+            "trigger": self.trigger.to_json(),
+        }
+
+
+# -- status: what the controller did and reported ----------------------------------------------
+
+
+class KratixSeen(_Model):
+    """The last Kratix state the run recorded (one journal line per change of ``key``)."""
+
+    key: str
+    phase: str
+    label: str
+    detail: str
+    message: str | None = None
+    at: str | None = None
+
+
+class JournalLine(_Model):
+    """A line for the Port run's log, and the statusLabel it brings (if any)."""
+
+    message: str
+    label: str | None = None
+
+
+class Outcome(_Model):
+    """How the run ended, decided once and written before anything of it is reported."""
+
+    result: Result
+    summary: str
+    label: str
+    decided_at: str | None = None
+    bare: bool = False  # report only the terminal status: the rest kept failing
+
+
+class Reported(_Model):
+    """What Port has had: the announcement, how many journal lines, the label, the entity, the end."""
+
+    started: bool = False
+    logged: int = 0
+    label: str | None = None
+    entity: str | None = None  # the identifier written ("" when there was none to write)
+    terminal: bool = False
+    note: str | None = None
+
+
+class ActionRunStatus(_Model):
+    phase: str | None = None
+    request: str | None = None
+    submitted_generation: int | None = None
+    request_uid: str | None = None
+    applied_at: str | None = None
+    kratix: KratixSeen | None = None
+    journal: tuple[JournalLine, ...] = ()
+    outcome: Outcome | None = None
+    reported: Reported = Reported()
+    message: str | None = None
+    finished_at: str | None = None
+
+    @field_validator("journal", mode="before")
+    @classmethod
+    def _lines(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [{"message": str(line)} if not isinstance(line, Mapping) else line for line in value]
+        return value
+
+    def changed_fields(self, before: ActionRunStatus) -> dict[str, Any]:
+        """The JSON of every top-level field that differs from ``before``: a merge patch of status."""
+        now, then = self.to_json(), before.to_json()
+        return {key: value for key, value in now.items() if then.get(key) != value}
+
+
+class ActionRun(_Model):
+    """One ActionRun object: its identity in the cluster, its spec and its status."""
+
+    name: str
+    namespace: str
+    resource_version: str | None = None
+    uid: str | None = None
+    spec: ActionRunSpec
+    status: ActionRunStatus = ActionRunStatus()
+
+    @classmethod
+    def from_object(cls, obj: Object) -> Self:
+        metadata = obj.get("metadata") or {}
+        try:
+            return cls.model_validate(
+                {
+                    "name": metadata.get("name", ""),
+                    "namespace": metadata.get("namespace", ""),
+                    "resourceVersion": metadata.get("resourceVersion"),
+                    "uid": metadata.get("uid"),
+                    "spec": obj.get("spec") or {},
+                    "status": obj.get("status") or {},
+                }
+            )
+        except ValidationError as error:
+            raise MalformedActionRun(describe(error)) from None
+
+    def with_status(self, status: ActionRunStatus) -> Self:
+        return self.model_copy(update={"status": status})
+
+
+def describe(error: ValidationError) -> str:
+    """A pydantic error as one line a person can act on: ``spec.request.name: Field required``."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}" for problem in error.errors()
+    )
+
+
+def run_id_of(obj: Object) -> str | None:
+    """The run id of a stored object, even one that is otherwise malformed."""
+    spec = obj.get("spec")
+    run_id = spec.get("runId") if isinstance(spec, Mapping) else None
+    return run_id if isinstance(run_id, str) and run_id else None
