@@ -155,6 +155,7 @@ class Reconciler:
                 if isinstance(step, Report):
                     return self._report(run)
                 if isinstance(step, Apply):
+                    self._outbox.link(run)  # a link that cannot be built fails the run before Kratix is asked
                     status = self._apply(run, status)
                     continue
                 if isinstance(step, Observe):

@@ -11,19 +11,22 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import kubernetes
 import pytest
 
+from port_bridge.intake.app import create_app
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
 from port_bridge.kube.objects import KubeObjects, Resource
+from port_bridge.mapping.actions import ActionConfig
 from port_bridge.sandbox.kratix import Timings
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.port import PortEmulator, Run
-from tests.conftest import BRIDGE_NAMESPACE, Bridge, RunningController, StartKratix
+from port_bridge.serving import WsgiThread
+from port_bridge.settings import Settings
+from tests.conftest import BRIDGE_NAMESPACE, Bridge, RunningController, StartKratix, with_timeout
 from tests.waiting import wait_for
 
 POSTGRES = Resource("marketplace.kratix.io", "v1alpha2", "postgresqls")
@@ -140,7 +143,7 @@ def test_killed_while_reporting_progress_to_port(
     run_id = bridge.click("create-postgresql", ORDERS)
     objects = KubeObjects(kube_client)
     wait_for(lambda: objects.list(POSTGRES, namespace="default")["items"], timeout=20)
-    time.sleep(0.3)  # the announcement's log line is now held by Port...
+    wait_for(lambda: held.hits > 0, what="the announcement's log line to be held by Port")
     assert "submittedGeneration" not in status(
         kube_client, run_id
     )  # ...and the request created but not recorded
@@ -162,8 +165,8 @@ def test_killed_while_upserting_the_entity(
     first = controllers()
     run_id = bridge.click("create-postgresql", ORDERS)
     wait_for(lambda: reconciled_was_reported(bridge, run_id), timeout=20)
-    time.sleep(0.3)  # the entity upsert that follows is now held by Port
-    assert "entity" not in bridge.port.run(run_id).affected_entities
+    wait_for(lambda: held.hits > 0, what="the entity upsert to be held by Port")
+    assert bridge.port.run(run_id).affected_entities == []
     first.kill()
     bridge.port.faults.remove(held)
     controllers()
@@ -182,7 +185,7 @@ def test_killed_while_sending_the_terminal_status(
     wait_for(lambda: reconciled_was_reported(bridge, run_id), timeout=20)
     held = bridge.port.faults.latency(30, method="PATCH", path=r"/v1/actions/runs/.*", times=None)
     wait_for(lambda: bridge.port.entity("postgresql", "default.orders") is not None, timeout=10)
-    time.sleep(0.3)  # the entity is in Port and the terminal PATCH is now held by Port
+    wait_for(lambda: held.hits > 0, what="the terminal PATCH to be held by Port")
     first.kill()
     bridge.port.faults.remove(held)
     bridge.port.faults.remove(slow_upsert)
@@ -231,3 +234,45 @@ def test_two_controllers_only_the_leader_acts_and_the_other_takes_over(
     wait_for(lambda: standby.controllers, timeout=5)
     after = bridge.run_to_end("create-redis", {"name": "cache-after"})
     assert after.status == "SUCCESS" and len(after.terminal_reports) == 1
+
+
+def test_an_outcome_once_decided_is_the_one_reported_after_a_crash(
+    port: PortEmulator,
+    cluster: KubeApiServer,
+    kube_client: kubernetes.client.ApiClient,
+    bridge_settings: Settings,
+    project_actions: dict[str, ActionConfig],
+    start_kratix: StartKratix,
+    controllers: Callable[[], ControllerProcess],
+) -> None:
+    """A timeout decided FAILURE; the controller dies while reporting it; Kratix then succeeds.
+    The next leader reports the FAILURE that was decided, not a SUCCESS of its own."""
+    start_kratix(timings=Timings(pickup=0.01, pipeline=4.0, works=0.05))
+    app = create_app(bridge_settings, api_client=kube_client, actions=with_timeout(project_actions, 1.0))
+    with WsgiThread(app) as intake:
+        bridge = Bridge(port, intake, cluster)
+        held = port.faults.latency(30, method="PATCH", path=r"/v1/actions/runs/", times=None)
+        held.after = 1  # the announcement goes through; the terminal status is held
+        first = controllers()
+        run_id = bridge.click("create-redis", {"name": "cache"})
+        wait_for(lambda: held.hits > 0, timeout=20, what="the terminal status to be held by Port")
+        decided = status(kube_client, run_id)["outcome"]
+        assert (decided["result"], decided["label"]) == ("FAILURE", "Timed out")
+        first.kill()
+        port.faults.remove(held)
+        redis = Resource("marketplace.kratix.io", "v1alpha1", "redis")
+        wait_for(
+            lambda: any(
+                c["type"] == "Reconciled" and c["status"] == "True"
+                for c in KubeObjects(kube_client)
+                .get(redis, "cache", namespace="default")
+                .get("status", {})
+                .get("conditions", [])
+            ),
+            timeout=20,
+            what="Kratix to finish after all",
+        )
+        controllers()
+        run = bridge.finished(run_id, timeout=30)
+    assert run.status == "FAILURE" and len(run.terminal_reports) == 1
+    assert run.summary == decided["summary"]

@@ -180,3 +180,21 @@ def test_a_promise_deleted_under_a_running_request(
     wait_for(lambda: objects.list(POSTGRES, namespace="default")["items"])
     objects.delete(Resource("platform.kratix.io", "v1alpha1", "promises", namespaced=False), "postgresql")
     failed(bridge.finished(run_id, timeout=20), summary="the request no longer exists")
+
+
+def test_a_link_template_that_cannot_be_filled_fails_the_run_before_kratix_is_asked(
+    make_bridge: Callable[..., Bridge], kube_client: kubernetes.client.ApiClient
+) -> None:
+    bridge = make_bridge(link_template="https://bridge.example.com/runs/{runId}")
+    run = bridge.run_to_end("create-postgresql", ORDERS)
+    failed(run, summary="PORT_BRIDGE_LINK_TEMPLATE cannot be filled (KeyError: 'runId')")
+    assert run.status_label == "Misconfigured"
+    assert KubeObjects(kube_client).list(POSTGRES, namespace="default")["items"] == []
+
+
+def test_the_runs_link_is_filled_from_the_template(make_bridge: Callable[..., Bridge]) -> None:
+    bridge = make_bridge(link_template="https://bridge.example.com/runs/{run_id}?request={namespace}/{name}")
+    run = bridge.run_to_end("create-postgresql", ORDERS)
+    assert run.status == "SUCCESS"
+    assert run.link == f"https://bridge.example.com/runs/{run.id}?request=default/orders"
+    assert run.external_run_id == "default/postgresql/orders"

@@ -39,6 +39,7 @@ from port_bridge.sandbox.kube.crds import (
     parse_crd,
 )
 from port_bridge.sandbox.kube.events import Event, EventLog, ResourceVersionTooOld
+from port_bridge.sandbox.kube.faults import KubeFaults, verb_of
 from port_bridge.sandbox.kube.paths import ResourcePath, parse_resource_path
 from port_bridge.sandbox.kube.selectors import InvalidSelector, Selector
 
@@ -139,6 +140,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
         self._last_resource_version = 0
         self.internal_errors: list[BaseException] = []
         self.requests_served: Counter[tuple[str, str]] = Counter()  # (method, plural) → count
+        self.faults = KubeFaults()
         # The official client asks for some discovery paths with a trailing slash.
         self.fallback["get /version/"] << self._serve_server_version
         self.fallback["get /apis/"] << self._serve_apis
@@ -166,6 +168,9 @@ class KubeEmulator(kmock.KubernetesEmulator):
             raw=raw_request,
         )
         self.requests_served[raw_request.method, target.plural] += 1
+        watch = request.params.get("watch") in ("true", "1")
+        if (fault := self.faults.decide(verb_of(request.method, target, watch=watch), target)) is not None:
+            return _status_response(fault)
         try:
             return await self._serve(request, target)
         except errors.ApiError as error:

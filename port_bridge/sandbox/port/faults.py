@@ -2,8 +2,9 @@
 
 Each rule matches requests by method and a regular expression searched in the path, applies to
 the next ``times`` matching requests (or every one until removed when ``times`` is ``None``), and
-does one thing: answer 429 with Port's rate-limit headers, answer a 5xx, add latency, or drop the
-connection without an answer. A "Port is down" switch answers 503 to everything until cleared.
+does one thing: answer 429 with Port's rate-limit headers, answer a 5xx, refuse with a 4xx, add
+latency, or drop the connection without an answer. A "Port is down" switch answers 503 to
+everything until cleared.
 Rules are checked in the order they were added; latency rules add up and let the request go on,
 the first matching rule of another kind decides the answer.
 
@@ -39,7 +40,11 @@ class FaultAnswer:
 
 @dataclass
 class FaultRule:
-    """One injected fault; ``hits`` counts the requests it has affected so far."""
+    """One injected fault; ``hits`` counts the requests it has affected so far.
+
+    ``after`` lets that many matching requests through first (e.g. ``after=1`` on run PATCHes hits
+    the terminal status, not the announcement before it).
+    """
 
     kind: str
     method: str | None
@@ -48,6 +53,8 @@ class FaultRule:
     answer: Callable[[], FaultAnswer] | None = None
     delay: float = 0.0
     hits: int = 0
+    after: int = 0
+    passed: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.times is not None and self.hits >= self.times:
@@ -122,6 +129,26 @@ class Faults:
             )
         )
 
+    def refuse(
+        self,
+        status: int = 422,
+        *,
+        error: str = "invalid_request",
+        message: str = "Refused (emulated)",
+        method: str | None = None,
+        path: str | None = None,
+        times: int | None = 1,
+    ) -> FaultRule:
+        """A 4xx refusal in Port's ``{ok: false, error, message}`` shape (not 401, 408 or 429)."""
+        if not 400 <= status <= 499 or status in (401, 408, 429):
+            raise ValueError(f"refuse takes a 4xx status other than 401, 408 and 429, not {status}")
+        body = {"ok": False, "error": error, "message": message}
+        return self._add(
+            FaultRule(
+                "refuse", method, _compile(path), times, answer=lambda: FaultAnswer("refuse", status, body)
+            )
+        )
+
     def latency(
         self, seconds: float, *, method: str | None = None, path: str | None = None, times: int | None = 1
     ) -> FaultRule:
@@ -161,6 +188,9 @@ class Faults:
             delay = 0.0
             for rule in self._rules:
                 if not rule.matches(method, path):
+                    continue
+                if rule.passed < rule.after:
+                    rule.passed += 1
                     continue
                 rule.hits += 1
                 if rule.answer is None:
