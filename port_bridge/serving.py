@@ -7,6 +7,8 @@ tests run intake in-process the same way, so Port (the emulator) still reaches i
 from __future__ import annotations
 
 import logging
+import selectors
+import socket
 import threading
 from types import TracebackType
 from typing import Any, Self
@@ -22,13 +24,19 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class WsgiThread:
-    """``app`` served by werkzeug's threaded server; ``url`` once started."""
+    """``app`` served by werkzeug's threaded server; ``url`` once started.
+
+    The serving loop waits on the listening socket and on a wake-up socket, so :meth:`stop` takes
+    effect at once (``serve_forever`` would notice a shutdown only at its next poll, half a second).
+    """
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietHandler
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, name="wsgi", daemon=True)
+        self._stopping = threading.Event()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._thread = threading.Thread(target=self._serve, name="wsgi", daemon=True)
 
     @property
     def url(self) -> str:
@@ -39,9 +47,21 @@ class WsgiThread:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._stopping.set()
+        self._wake_writer.send(b"x")
         self._thread.join(5)
+        self._server.server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
+
+    def _serve(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._server, selectors.EVENT_READ)
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is self._server and not self._stopping.is_set():
+                        self._server.handle_request()  # the socket is ready: this does not block
 
     def __enter__(self) -> Self:
         return self.start()

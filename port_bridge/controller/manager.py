@@ -62,6 +62,7 @@ class Controller:
         self._fence = fence if fence is not None else Fence(threading.Event())
         self._unexpected_retries = unexpected_retries
         self._unexpected: dict[str, int] = {}  # unexpected failures in a row, by run
+        self.stopped = threading.Event()  # set once every worker and watch has stopped
         self._queue: WorkQueue[str] = WorkQueue()
         self._runs = ObjectCache()
         self._requests: dict[Resource, ObjectCache] = {}
@@ -113,7 +114,14 @@ class Controller:
         stuck = [thread.name for thread in threads if thread.is_alive()]
         if stuck:
             log.error("workers still busy %.0f s after the controller stopped: %s", self._stop_seconds, stuck)
+        else:
+            self.stopped.set()
         log.info("controller stopped")
+
+    @property
+    def leading(self) -> bool:
+        """Whether this controller's leadership term is still on (its fence lets writes through)."""
+        return not self._fence.lost
 
     @property
     def watches(self) -> int:
