@@ -94,7 +94,7 @@ def serve() -> int:
         from port_bridge.intake.server import serve as serve_intake
 
         log.info("intake starting on %s", settings.bind)
-        serve_intake(settings, port_login=login.state)
+        serve_intake(settings, port_login=login)
     finally:
         metrics_dir.remove()
     return 0

@@ -210,11 +210,21 @@ def settings_from_environment() -> Settings:
 
 
 def env_name(field: str) -> str:
-    """The environment variable that sets ``field``."""
+    """The environment variable that sets ``field``: the one set, if it has several names."""
     alias = Settings.model_fields[field].validation_alias
-    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
-        return alias.choices[0]
-    return ENV_PREFIX + field.upper()
+    if not isinstance(alias, AliasChoices):
+        return ENV_PREFIX + field.upper()
+    names = [choice for choice in alias.choices if isinstance(choice, str) and choice.isupper()]
+    present = {name.upper() for name in os.environ}
+    return next((name for name in names if name in present), names[0])
+
+
+def _field_of(location: str) -> str | None:
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        if location == field or (isinstance(alias, AliasChoices) and location in alias.choices):
+            return field
+    return None
 
 
 def _describe(problem: Any) -> str:
@@ -222,8 +232,8 @@ def _describe(problem: Any) -> str:
     location = problem["loc"]
     if not location:  # a check across settings names its variables itself
         return message
-    field = str(location[0])
-    name = env_name(field) if field in Settings.model_fields else field.upper()
+    field = _field_of(str(location[0]))
+    name = env_name(field) if field is not None else str(location[0]).upper()
     if problem["type"] != "value_error" and field not in _SECRET_FIELDS:
         message += f" (got {problem['input']!r})"
     return f"{name}: {message}"

@@ -116,10 +116,11 @@ class LoginState(enum.Enum):
 class PortLogin:
     """Whether Port accepts the credentials: one try at a time, and a background retry until it answers."""
 
-    def __init__(self, client: PortClient, *, secret: str, state: LoginState = LoginState.UNCHECKED) -> None:
+    def __init__(
+        self, client: PortClient, *, secret: str, state: LoginState = LoginState.UNCHECKED, detail: str = ""
+    ) -> None:
         self._client, self._secret = client, secret
-        self.state = state
-        self.detail = ""
+        self.state, self.detail = state, detail
 
     def describe(self) -> str:
         return f"{self.state.value}: {self.detail}" if self.detail else self.state.value
@@ -155,12 +156,16 @@ class PortLogin:
         return True
 
     def keep_trying(
-        self, stop: threading.Event, *, on_refused: Callable[[ConfigurationError], None] | None = None
+        self,
+        stop: threading.Event,
+        *,
+        on_refused: Callable[[ConfigurationError], None] | None = None,
+        first_wait: float = 1.0,
     ) -> threading.Thread:
         """Ask again, with growing waits, until Port answers or ``stop`` is set; a refusal is logged."""
 
         def retry() -> None:
-            wait = 1.0
+            wait = first_wait
             while not stop.wait(wait):
                 try:
                     if self.check():

@@ -20,7 +20,7 @@ from port_bridge.settings import Settings
 from port_bridge.startup import LoginState, PortLogin
 
 
-def build_app(settings: Settings, *, port_login: LoginState) -> Any:
+def build_app(settings: Settings, *, port_login: PortLogin) -> Any:
     """The intake app as a worker serves it, reporting unrecordable runs through the Port client.
 
     ``port_login`` is how Port answered the credentials when ``serve`` started; unless it
@@ -36,8 +36,9 @@ def build_app(settings: Settings, *, port_login: LoginState) -> Any:
         client_secret=settings.port_client_secret.get_secret_value(),
         max_retry_seconds=5.0,
     )
-    login = PortLogin(port, secret=settings.port_client_secret.get_secret_value(), state=port_login)
-    if port_login is not LoginState.ACCEPTED:
+    secret = settings.port_client_secret.get_secret_value()
+    login = PortLogin(port, secret=secret, state=port_login.state, detail=port_login.detail)
+    if login.state is not LoginState.ACCEPTED:
         login.keep_trying(threading.Event())  # a daemon thread: ends when Port answers, or with the worker
     return create_app(settings, closer=PortRunCloser(port), port_login=login)
 
@@ -49,7 +50,7 @@ def _child_exit(server: Any, worker: Any) -> None:
 
 
 class IntakeServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, *, port_login: LoginState) -> None:
+    def __init__(self, settings: Settings, *, port_login: PortLogin) -> None:
         self._settings = settings
         self._port_login = port_login
         super().__init__()
@@ -81,5 +82,6 @@ class IntakeServer(BaseApplication):  # type: ignore[misc]
         return build_app(self._settings, port_login=self._port_login)
 
 
-def serve(settings: Settings, *, port_login: LoginState) -> None:
+def serve(settings: Settings, *, port_login: PortLogin) -> None:
+    """Serve until gunicorn stops; ``port_login`` is the start-up check (workers read only its answer)."""
     IntakeServer(settings, port_login=port_login).run()

@@ -59,7 +59,8 @@ def _load_kubeconfig(kubeconfig: Path | None, configuration: kubernetes.client.C
         if named:
             raise KubeConfigError(f"{KUBECONFIG_ENV}: {named} does not exist")
         raise KubeConfigError(
-            f"{KUBECONFIG_ENV}: not set, and {paths[0]} does not exist (set {KUBECONFIG_ENV}, or run in a pod)"
+            f"{KUBECONFIG_ENV}: not set, and {paths[0]} does not exist "
+            f"(set {KUBECONFIG_ENV}, or run in a pod)"
         )
     try:
         kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
