@@ -221,3 +221,25 @@ def test_what_may_heal_is_logged_with_its_address_and_the_controller_goes_on(
     output = stderr.finish()
     assert code == 0, output
     assert "Traceback" not in output
+
+
+def test_credentials_refused_once_port_answers_stop_the_controller(
+    bridge_env: dict[str, str], port: PortEmulator
+) -> None:
+    port.faults.port_down()
+    env = {**bridge_env, "PORT_CLIENT_SECRET": "not-the-client-secret", "PORT_BRIDGE_CONTROLLER_BIND": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "port_bridge", "controller"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    stderr = Lines(process)
+    try:
+        wait_for(lambda: stderr.saying("controller"), timeout=30, what="the controller to start")
+        port.faults.port_up()
+        code = process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    result = subprocess.CompletedProcess(process.args, code, "", stderr.finish() + "\n")
+    assert one_line_refusal(result).startswith(
+        f"PORT_CLIENT_ID / PORT_CLIENT_SECRET: Port at {port.url} refused the credentials: 401 unauthorized"
+    )
