@@ -37,7 +37,9 @@ from port_bridge.settings import ConfigurationError, Settings, env_name, split_a
 
 log = logging.getLogger(__name__)
 CREDENTIALS = "PORT_CLIENT_ID / PORT_CLIENT_SECRET"
-KUBE_PROBE_TIMEOUT = 5.0
+CREDENTIAL_REFUSALS = (400, 401, 403, 422)  # how Port's token endpoint says no to a client id and secret
+API_URL = "PORT_API_URL"
+KUBE_PROBE_TIMEOUT = (2.0, 5.0)  # connect, read
 MAX_LOGIN_WAIT = 60.0
 
 
@@ -135,10 +137,14 @@ class PortLogin:
             self._client.check_credentials()
         except PortApiError as error:
             self.state, self.detail = LoginState.REFUSED, f"{error.status} {error.code}"
-            message = " ".join(error.message.replace(self._secret, "***").split()) if self._secret else ""
-            raise ConfigurationError(
-                f"{CREDENTIALS}: Port at {url} refused the credentials: {error.status} {error.code}: "
-                f"{message} (trace id {error.trace_id or 'none'})"
+            message = error.message.replace(self._secret, "***") if self._secret else error.message
+            answer = f"{error.status} {error.code}: {message} (trace id {error.trace_id or 'none'})"
+            if error.status in CREDENTIAL_REFUSALS:
+                raise ConfigurationError(
+                    f"{CREDENTIALS}: Port at {url} refused the credentials: {answer}"
+                ) from None
+            raise ConfigurationError(  # a 404, or a page that is not JSON: not Port's API
+                f"{API_URL}: {url} does not answer a token request as Port's API does: {answer}"
             ) from None
         except PortUnavailable as error:
             first = self.state is not LoginState.UNREACHABLE

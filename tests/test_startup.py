@@ -245,3 +245,12 @@ def test_the_background_retry_stops_when_asked(port_emulator: PortEmulator) -> N
     retrying.join(10)
     assert not retrying.is_alive()
     assert checked.state is not LoginState.ACCEPTED
+
+
+def test_a_url_that_is_not_ports_api_is_named_as_such(kube: KubeApiServer) -> None:
+    client = PortClient(kube.url, client_id="id", client_secret="secret", timeout=5)
+    with pytest.raises(ConfigurationError) as raised:
+        PortLogin(client, secret="secret").check()
+    assert str(raised.value).startswith(
+        f"PORT_API_URL: {kube.url} does not answer a token request as Port's API does: 404 "
+    )
