@@ -87,7 +87,14 @@ def one_line_refusal(result: subprocess.CompletedProcess[str]) -> str:
     return refusals[0].removeprefix("port-bridge: ")
 
 
-CONFIGURED = {"PORT_BRIDGE_CONFIG_DIR": str(REPO), "PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": "secret"}
+# The defaults (8080, 8081) may be taken on this machine; these processes stop before listening.
+ANY_PORT = {"PORT_BRIDGE_BIND": "127.0.0.1:0", "PORT_BRIDGE_CONTROLLER_BIND": "127.0.0.1:0"}
+CONFIGURED = {
+    "PORT_BRIDGE_CONFIG_DIR": str(REPO),
+    "PORT_CLIENT_ID": "id",
+    "PORT_CLIENT_SECRET": "secret",
+    **ANY_PORT,
+}
 
 
 @pytest.mark.parametrize(
@@ -156,7 +163,7 @@ def test_credentials_port_refuses_stop_every_process_with_ports_message(
     command: str, bridge_env: dict[str, str], port: PortEmulator
 ) -> None:
     wrong = "not-the-client-secret"
-    result = run_cli(command, env={**bridge_env, "PORT_CLIENT_SECRET": wrong})
+    result = run_cli(command, env={**bridge_env, **ANY_PORT, "PORT_CLIENT_SECRET": wrong})
     assert one_line_refusal(result).startswith(
         f"PORT_CLIENT_ID / PORT_CLIENT_SECRET: Port at {port.url} refused the credentials: "
         "401 unauthorized: the client id or client secret is wrong (trace id "
