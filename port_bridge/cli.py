@@ -102,5 +102,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except ConfigurationError as error:
-        print(f"port-bridge: {error}", file=sys.stderr)
+        print(f"port-bridge: {' '.join(str(error).split())}", file=sys.stderr)  # one line, whatever it quotes
         return 2

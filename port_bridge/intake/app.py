@@ -23,6 +23,7 @@ from port_bridge.kube.client import api_client as build_api_client
 from port_bridge.kube.objects import KubeObjects
 from port_bridge.mapping.actions import ActionConfig, load_actions
 from port_bridge.settings import Settings
+from port_bridge.startup import PortLogin
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ def create_app(
     api_client: kubernetes.client.ApiClient | None = None,
     actions: dict[str, ActionConfig] | None = None,
     closer: RunCloser | None = None,
+    port_login: PortLogin | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Flask:
     """The intake app; ``api_client``, ``actions`` and ``closer`` default to what ``settings`` name."""
@@ -51,7 +53,7 @@ def create_app(
         kube_retry_seconds=settings.kube_retry_seconds,
     )
     metrics = IntakeMetrics()
-    readiness = Readiness(client, actions_loaded=len(configured))
+    readiness = Readiness(client, actions_loaded=len(configured), port_login=port_login)
 
     app = Flask("port_bridge.intake")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes

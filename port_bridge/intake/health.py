@@ -2,7 +2,9 @@
 
 Readiness asks the Kubernetes API for its version (the cheapest call there is) and checks the
 action mappings are loaded; the answer is kept for a few seconds so a probe storm does not
-become a Kubernetes API storm.
+become a Kubernetes API storm. It also shows how Port answered the credentials: a Port that does
+not answer yet leaves intake ready (runs are stored and reported later), credentials Port refused
+do not (Port signs its webhooks with the same secret, so none would verify).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 import kubernetes
 
-from port_bridge.kube.client import is_unavailable
+from port_bridge.kube.client import describe_unavailable, is_unavailable, server_url
+from port_bridge.startup import LoginState, PortLogin
 
 
 class Readiness:
@@ -23,11 +26,14 @@ class Readiness:
         api_client: kubernetes.client.ApiClient,
         *,
         actions_loaded: int,
+        port_login: PortLogin | None = None,
         cache_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._version = kubernetes.client.VersionApi(api_client)
-        self._actions_loaded, self._cache_seconds, self._clock = actions_loaded, cache_seconds, clock
+        self._url = server_url(api_client)
+        self._actions_loaded, self._port_login = actions_loaded, port_login
+        self._cache_seconds, self._clock = cache_seconds, clock
         self._lock = threading.Lock()
         self._checked_at: float | None = None
         self._kubernetes: str = "unknown"
@@ -38,14 +44,18 @@ class Readiness:
                 self._kubernetes = self._probe_kubernetes()
                 self._checked_at = self._clock()
             kubernetes_state = self._kubernetes
-        checks = {"kubernetes": kubernetes_state, "actions": self._actions_loaded}
-        return kubernetes_state == "reachable" and self._actions_loaded > 0, checks
+        checks: dict[str, Any] = {"kubernetes": kubernetes_state, "actions": self._actions_loaded}
+        ready = kubernetes_state == "reachable" and self._actions_loaded > 0
+        if self._port_login is not None:
+            checks["port"] = self._port_login.describe()
+            ready = ready and self._port_login.state is not LoginState.REFUSED
+        return ready, checks
 
     def _probe_kubernetes(self) -> str:
         try:
             self._version.get_code(_request_timeout=2)
         except Exception as error:
             if is_unavailable(error):
-                return f"unreachable: {type(error).__name__}"
-            return f"error: {type(error).__name__}"
+                return f"unreachable: {self._url} ({describe_unavailable(error)})"
+            return f"error: {self._url} {describe_unavailable(error)}"
         return "reachable"

@@ -1,8 +1,9 @@
 """Prometheus metrics for intake, correct under several gunicorn workers.
 
 Each gunicorn worker is its own process, so counters live in prometheus-client's multiprocess
-files when ``PROMETHEUS_MULTIPROC_DIR`` is set (``port-bridge serve`` sets it before any worker
-starts) and ``/metrics`` aggregates them; otherwise (tests, the sandbox) a private registry.
+files when ``PROMETHEUS_MULTIPROC_DIR`` is set (``port-bridge serve`` sets it before anything imports
+prometheus-client: see :mod:`.multiprocess`) and ``/metrics`` aggregates them; otherwise (tests,
+the sandbox) a private registry.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import os
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from port_bridge.intake.multiprocess import MULTIPROC_ENV
+
 _LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 

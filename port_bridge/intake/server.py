@@ -3,37 +3,29 @@
 Workers are separate processes (``gthread``: a few threads each), so each builds its own app,
 Kubernetes client and Port client after the fork. Metrics from every worker are aggregated
 through prometheus-client's multiprocess directory, which the command prepares before anything
-imports prometheus-client (see :func:`prepare_metrics_dir`).
+imports prometheus-client (:mod:`.multiprocess`): this module imports it only in a hook that
+runs once gunicorn is serving.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from port_bridge.intake.metrics import MULTIPROC_ENV
 from port_bridge.logs import logging_config
 from port_bridge.settings import Settings
+from port_bridge.startup import LoginState, PortLogin
 
 
-def prepare_metrics_dir() -> Path:
-    """A fresh directory for per-worker metric files; call before prometheus-client is imported."""
-    configured = os.environ.get(MULTIPROC_ENV)
-    directory = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="port-bridge-metrics-"))
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
-    os.environ[MULTIPROC_ENV] = str(directory)
-    return directory
+def build_app(settings: Settings, *, port_login: PortLogin) -> Any:
+    """The intake app as a worker serves it, reporting unrecordable runs through the Port client.
 
-
-def build_app(settings: Settings) -> Any:
-    """The intake app as a worker serves it, reporting unrecordable runs through the Port client."""
+    ``port_login`` is how Port answered the credentials when ``serve`` started; unless it
+    accepted them, the worker keeps asking in the background and ``/readyz`` shows the answer.
+    """
     from port_bridge.intake.app import create_app
     from port_bridge.intake.closing import PortRunCloser
     from port_bridge.port.client import PortClient
@@ -44,7 +36,11 @@ def build_app(settings: Settings) -> Any:
         client_secret=settings.port_client_secret.get_secret_value(),
         max_retry_seconds=5.0,
     )
-    return create_app(settings, closer=PortRunCloser(port))
+    secret = settings.port_client_secret.get_secret_value()
+    login = PortLogin(port, secret=secret, state=port_login.state, detail=port_login.detail)
+    if login.state is not LoginState.ACCEPTED:
+        login.keep_trying(threading.Event())  # a daemon thread: ends when Port answers, or with the worker
+    return create_app(settings, closer=PortRunCloser(port), port_login=login)
 
 
 def _child_exit(server: Any, worker: Any) -> None:
@@ -54,8 +50,9 @@ def _child_exit(server: Any, worker: Any) -> None:
 
 
 class IntakeServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, port_login: PortLogin) -> None:
         self._settings = settings
+        self._port_login = port_login
         super().__init__()
 
     def load_config(self) -> None:
@@ -82,8 +79,9 @@ class IntakeServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return build_app(self._settings)
+        return build_app(self._settings, port_login=self._port_login)
 
 
-def serve(settings: Settings) -> None:
-    IntakeServer(settings).run()
+def serve(settings: Settings, *, port_login: PortLogin) -> None:
+    """Serve until gunicorn stops; ``port_login`` is the start-up check (workers read only its answer)."""
+    IntakeServer(settings, port_login=port_login).run()

@@ -64,6 +64,14 @@ class PortClient(RunsApi, EntitiesApi, CatalogApi):
             clock=clock,
         )
 
+    def check_credentials(self) -> None:
+        """Ask Port for a token now (one try, no retries) unless one is cached.
+
+        Returns if Port accepts the credentials; raises :class:`~port_bridge.port.errors.PortApiError`
+        if Port refuses them, :class:`~port_bridge.port.errors.PortUnavailable` if it did not answer.
+        """
+        self._transport.authenticate()
+
     def close(self) -> None:
         if self._owns_session:
             self._session.close()

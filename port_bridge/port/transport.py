@@ -112,6 +112,26 @@ class Transport:
         except tenacity.RetryError as error:
             raise _unavailable(call, error, retrying.statistics) from error.last_attempt.exception()
 
+    def authenticate(self) -> None:
+        """Have a token: the cached one, else one fetched now in a single try without retries.
+
+        Raises what a refusal raises (:class:`PortApiError`), or :class:`PortUnavailable` when
+        the one try got no usable answer.
+        """
+        try:
+            self._tokens.token()
+        except (RetryableAnswer, requests.RequestException) as error:
+            answer = error if isinstance(error, RetryableAnswer) else None
+            raise PortUnavailable(
+                method="POST",
+                path=AUTH_ROUTE,
+                attempts=1,
+                elapsed=0.0,
+                status=answer.status if answer else None,
+                trace_id=answer.trace_id if answer else None,
+                reason=f"answered {answer.status}" if answer else f"no answer ({type(error).__name__})",
+            ) from error
+
     def _attempt(self, call: _Call) -> Answer:
         token = self._tokens.token()
         response = self._send(call, token)
