@@ -15,7 +15,7 @@ import requests
 from flask import Flask
 from pydantic import SecretStr
 
-from port_bridge.controller.main import PortFactory, run_controller
+from port_bridge.controller.main import run_controller
 from port_bridge.controller.manager import Controller
 from port_bridge.intake.app import create_app
 from port_bridge.mapping.actions import ActionConfig, load_actions
@@ -249,7 +249,7 @@ class RunningController:
         settings: Settings,
         api_client: kubernetes.client.ApiClient,
         actions: dict[str, ActionConfig],
-        port_factory: PortFactory,
+        port: PortClient,
     ) -> None:
         self.settings, self.stop_event = settings, threading.Event()
         self.controllers: list[Controller] = []
@@ -258,7 +258,7 @@ class RunningController:
             args=(settings, self.stop_event),
             kwargs={
                 "api_client": api_client,
-                "port_factory": port_factory,
+                "port": port,
                 "actions": actions,
                 "watch_timeout_seconds": 5,
                 "on_started": self.controllers,
@@ -296,38 +296,19 @@ def port_client(port: PortEmulator) -> Iterator[PortClient]:
 
 
 @pytest.fixture
-def port_factory(port: PortEmulator) -> PortFactory:
-    """The controller's Port client for each leadership term: short waits between retries."""
-
-    def build(sleep: Callable[[float], None]) -> PortClient:
-        return PortClient(
-            port.url,
-            client_id=port.client_id,
-            client_secret=port.client_secret,
-            max_retry_seconds=5.0,
-            max_wait_seconds=0.5,
-            sleep=sleep,
-        )
-
-    return build
-
-
-@pytest.fixture
 def start_controller(
     cluster: KubeApiServer,
     kube_client: kubernetes.client.ApiClient,
     controller_settings: Settings,
     project_actions: dict[str, ActionConfig],
-    port_factory: PortFactory,
+    port_client: PortClient,
 ) -> Iterator[Callable[..., RunningController]]:
     """Start a controller (``identity=`` for a second replica); all are stopped at the end."""
     running: list[RunningController] = []
 
     def start(*, actions: dict[str, ActionConfig] | None = None, **overrides: Any) -> RunningController:
         settings = controller_settings.model_copy(update=overrides)
-        controller = RunningController(
-            settings, kube_client, actions or project_actions, port_factory
-        ).start()
+        controller = RunningController(settings, kube_client, actions or project_actions, port_client).start()
         running.append(controller)
         return controller
 

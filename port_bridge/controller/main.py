@@ -1,14 +1,13 @@
 """``port-bridge controller``: the controller behind leader election, built from the settings.
 
-Each leadership term gets its own controller, fence and Port client: the client's waits between
-retries belong to the term, so losing the Lease cuts them short (:mod:`.fence`).
+Each leadership term gets its own controller and fence, and a view of the Port client whose waits
+between retries belong to the term, so losing the Lease cuts them short (:mod:`.fence`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 import kubernetes
 
@@ -25,27 +24,25 @@ from port_bridge.port.client import PortClient
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
 
-PortFactory = Callable[[Callable[[float], None]], PortClient]
-"""Builds a Port client that waits between retries with the given ``sleep``."""
-
 
 def run_controller(
     settings: Settings,
     stop: threading.Event,
     *,
     api_client: kubernetes.client.ApiClient | None = None,
-    port_factory: PortFactory | None = None,
+    port: PortClient | None = None,
     actions: dict[str, ActionConfig] | None = None,
     watch_timeout_seconds: int = 300,
     on_started: list[Controller] | None = None,
 ) -> None:
     """Campaign for the Lease and, while holding it, run the controller; return when ``stop`` is set.
 
-    ``port_factory`` builds a term's Port client from the term's ``sleep`` (default: from the settings).
+    ``port`` (default: a client built from the settings) is shared by every term, each term waiting
+    between retries with its own fence.
     """
     client = api_client if api_client is not None else build_api_client(kubeconfig=settings.kubeconfig)
     objects = KubeObjects(client, request_timeout=settings.kube_timeout_seconds)
-    build_port = port_factory if port_factory is not None else _port_factory(settings)
+    reporter = port if port is not None else _port_client(settings)
     configured = actions if actions is not None else load_actions(settings.actions_dir)
     promises = PromiseCatalog(objects)
     options = Options(
@@ -68,10 +65,10 @@ def run_controller(
 
     def lead(lost: threading.Event) -> None:
         fence = Fence(lost)
-        with build_port(fence.sleep) as reporter:
+        with reporter.with_sleep(fence.sleep) as term_port:
             controller = Controller(
                 objects=objects,
-                port=reporter,
+                port=term_port,
                 actions=configured,
                 promises=promises,
                 options=options,
@@ -91,19 +88,17 @@ def run_controller(
     finally:
         if health is not None:
             health.stop()
+        if port is None:
+            reporter.close()
 
 
-def _port_factory(settings: Settings) -> PortFactory:
-    def build(sleep: Callable[[float], None]) -> PortClient:
-        return PortClient(
-            settings.port_api_url,
-            client_id=settings.port_client_id,
-            client_secret=settings.port_client_secret.get_secret_value(),
-            max_retry_seconds=settings.port_retry_seconds,
-            sleep=sleep,
-        )
-
-    return build
+def _port_client(settings: Settings) -> PortClient:
+    return PortClient(
+        settings.port_api_url,
+        client_id=settings.port_client_id,
+        client_secret=settings.port_client_secret.get_secret_value(),
+        max_retry_seconds=settings.port_retry_seconds,
+    )
 
 
 def _serve_health(

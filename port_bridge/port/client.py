@@ -7,6 +7,7 @@ and renewed under a lock, and ``requests.Session`` pools connections to Port.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -71,6 +72,17 @@ class PortClient(RunsApi, EntitiesApi, CatalogApi):
         if Port refuses them, :class:`~port_bridge.port.errors.PortUnavailable` if it did not answer.
         """
         self._transport.authenticate()
+
+    def with_sleep(self, sleep: Callable[[float], None]) -> PortClient:
+        """This client (its connections and its token) waiting between retries with ``sleep``.
+
+        The controller gives each leadership term such a client, whose waits end as soon as the
+        Lease is lost; closing it leaves the original's connections open.
+        """
+        clone = copy.copy(self)
+        clone._owns_session = False
+        clone._transport = self._transport.with_sleep(sleep)
+        return clone
 
     def close(self) -> None:
         if self._owns_session:

@@ -65,6 +65,12 @@ class RetryPolicy:
         self._clock = clock
         self._backoff = tenacity.wait_exponential_jitter(max=max_wait_seconds)
 
+    def with_sleep(self, sleep: Callable[[float], None]) -> RetryPolicy:
+        """The same policy, waiting between tries with ``sleep``."""
+        return RetryPolicy(
+            max_wait_seconds=self._max_wait, max_retry_seconds=self._max_retry, sleep=sleep, clock=self._clock
+        )
+
     def retrying(self, *, method: str, path: str) -> tenacity.Retrying:
         def before_sleep(state: tenacity.RetryCallState) -> None:
             log.info(

@@ -13,6 +13,7 @@ ever travel in headers and the token request's body.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -91,6 +92,12 @@ class Transport:
         self._policy = policy
         self._session = session
         self._tokens = TokenCache(self._fetch_token, clock=clock)
+
+    def with_sleep(self, sleep: Callable[[float], None]) -> Transport:
+        """This transport (session and token cache shared) waiting between retries with ``sleep``."""
+        clone = copy.copy(self)
+        clone._policy = self._policy.with_sleep(sleep)
+        return clone
 
     def request(
         self,

@@ -10,7 +10,7 @@ Port client and a Kubernetes client whose chosen call raises ``RuntimeError`` a 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import kubernetes
 import pytest
 
-from port_bridge.controller.main import PortFactory
 from port_bridge.intake.app import create_app
 from port_bridge.intake.closing import PortRunCloser
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
@@ -56,29 +55,41 @@ def injected() -> Injected:
     return Injected()
 
 
+class FaultyPortClient(PortClient):
+    """A Port client whose chosen operation raises an injected bug before calling Port."""
+
+    def __init__(self, *args: Any, injected: Injected, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._injected = injected
+
+    def _maybe_fail(self, method: str, kwargs: dict[str, Any]) -> None:
+        if self._injected.port_method == method and self._injected.port_when(kwargs):
+            self._injected.fire(f"PortClient.{method}")
+
+    def patch_run(self, run_id: str, **kwargs: Any) -> Any:
+        self._maybe_fail("patch_run", kwargs)
+        return super().patch_run(run_id, **kwargs)
+
+    def add_run_log(self, run_id: str, message: str, **kwargs: Any) -> Any:
+        self._maybe_fail("add_run_log", kwargs)
+        return super().add_run_log(run_id, message, **kwargs)
+
+    def upsert_entity(self, blueprint: str, entity: Mapping[str, Any], **kwargs: Any) -> Any:
+        self._maybe_fail("upsert_entity", kwargs)
+        return super().upsert_entity(blueprint, entity, **kwargs)
+
+
 @pytest.fixture
-def port_factory(port: PortEmulator, injected: Injected) -> PortFactory:
-    def build(sleep: Callable[[float], None]) -> PortClient:
-        client = PortClient(
-            port.url,
-            client_id=port.client_id,
-            client_secret=port.client_secret,
-            max_retry_seconds=2.0,
-            max_wait_seconds=0.2,
-            sleep=sleep,
-        )
-        if injected.port_method is not None:
-            original = getattr(client, injected.port_method)
-
-            def failing(*args: Any, **kwargs: Any) -> Any:
-                if injected.port_when(kwargs):
-                    injected.fire(f"PortClient.{injected.port_method}")
-                return original(*args, **kwargs)
-
-            setattr(client, injected.port_method, failing)
-        return client
-
-    return build
+def port_client(port: PortEmulator, injected: Injected) -> Iterator[PortClient]:
+    with FaultyPortClient(
+        port.url,
+        client_id=port.client_id,
+        client_secret=port.client_secret,
+        max_retry_seconds=2.0,
+        max_wait_seconds=0.2,
+        injected=injected,
+    ) as client:
+        yield client
 
 
 class FaultyApiClient(kubernetes.client.ApiClient):  # type: ignore[misc]
