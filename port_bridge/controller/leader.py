@@ -169,8 +169,8 @@ class LeaderElector:
     def _lead_one_term(self, stop: threading.Event, lead: Lead) -> None:
         log.info("became the leader (lease %s/%s)", self._namespace, self._name)
         lost = threading.Event()
-        self.leading.set()
         self._notify(leading=True)
+        self.leading.set()
         work = threading.Thread(target=lead, args=(lost,), name="leader-work", daemon=True)
         work.start()
         self._hold(stop)
