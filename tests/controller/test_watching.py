@@ -11,6 +11,7 @@ import kubernetes
 from port_bridge.controller.watching import ObjectCache, Watcher
 from port_bridge.kube.objects import KubeObjects, Resource
 from port_bridge.sandbox.kube import KubeApiServer
+from tests.conftest import RunningController
 from tests.waiting import wait_for
 
 JOBS = Resource("batch", "v1", "jobs")
@@ -185,3 +186,16 @@ def test_stop_before_the_stream_opens_still_ends_the_thread(kube: KubeApiServer)
 def test_a_watcher_never_started_stops_at_once(kube: KubeApiServer) -> None:
     watcher = Watcher(KubeObjects(client_for(kube)), JOBS, cache=ObjectCache(), on_change=Recorder())
     assert watcher.stop(timeout=1) is True
+
+
+def test_a_stopped_controller_leaves_no_watch_open(
+    cluster: KubeApiServer, start_controller: Callable[..., RunningController]
+) -> None:
+    before = set(threading.enumerate())
+    controller = start_controller()
+    wait_for(lambda: controller.controllers)
+    # One watch of ActionRuns, and one of the requests of each Promise an action maps to.
+    wait_for(lambda: open_watches(cluster) == controller.controllers[0].watches >= 2, what="every watch")
+    controller.stop()
+    assert watch_threads(before) == []
+    wait_for(lambda: open_watches(cluster) == 0, what="the API server to see every watch closed")
