@@ -194,7 +194,7 @@ class LeaderElector:
             self._round(until=deadline)  # a renewal still under way at the deadline is given up
 
     def _wait_for(self, work: threading.Thread, stop: threading.Event) -> bool:
-        """Wait for the work to end; whether it did (it is waited for until ``stop`` regardless)."""
+        """Wait for the work to end, past the margin too unless ``stop`` comes; whether it ended."""
         margin = max(0.0, self._renewed_at + self._lease_seconds - self._monotonic())
         work.join(margin)
         if not work.is_alive():
