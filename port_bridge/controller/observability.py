@@ -3,8 +3,9 @@
 The controller serves ``/healthz`` (the process and its election loop are alive), ``/readyz``
 (ready to take over or leading; says which) and ``/metrics`` on its own small port
 (``PORT_BRIDGE_CONTROLLER_BIND``): how runs end, how long they take, how long a reconciliation
-takes and why one failed, the work queue's depth, watch reconnects, and whether this replica
-leads.
+takes and why one failed, the work queue's depth, watch reconnects, and which replica leads:
+the leader gauge (labelled with the replica's identity) is set the moment leadership changes,
+not when someone scrapes, and a counter says how often this replica became the leader.
 """
 
 from __future__ import annotations
@@ -55,9 +56,24 @@ class ControllerMetrics:
             "Watch reconnections after errors, since start",
             registry=self.registry,
         )
-        self.leading = Gauge(
-            "port_bridge_leader", "1 while this replica holds the Lease", registry=self.registry
+        self.leader = Gauge(
+            "port_bridge_leader",
+            "1 while this replica holds the Lease, else 0, by the replica's identity",
+            ["identity"],
+            registry=self.registry,
         )
+        self.leader_transitions = Counter(
+            "port_bridge_leader_transitions",
+            "Times this replica became the Lease holder",
+            ["identity"],
+            registry=self.registry,
+        )
+
+    def leadership_changed(self, identity: str, leading: bool) -> None:
+        """The leader elector's ``on_change``: called at the start (standby) and at every change."""
+        self.leader.labels(identity=identity).set(1 if leading else 0)
+        if leading:
+            self.leader_transitions.labels(identity=identity).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -77,7 +93,6 @@ def health_app(metrics: ControllerMetrics, *, leading: threading.Event, alive: C
 
     @app.get("/metrics")
     def metrics_endpoint() -> Response:
-        metrics.leading.set(1 if leading.is_set() else 0)
         return Response(metrics.exposition(), mimetype="text/plain; version=0.0.4")
 
     return app

@@ -4,7 +4,8 @@ One watch per kind, however many runs are in flight. The watch resumes from the 
 resourceVersion it saw, re-lists when the API server says that version is gone (410), ends each
 stream server-side after ``timeout_seconds`` and guards the socket with a client timeout (a
 network drop must not hang it), and reconnects with capped exponential backoff when the API
-server is away (research/peers.md §4.3, kopf's watching).
+server is away (research/peers.md §4.3, kopf's watching). Stopping closes the open stream at once
+rather than waiting for its next event, and joins the thread.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from kubernetes.client import ApiException
 
 from port_bridge.kube.client import is_unavailable
-from port_bridge.kube.objects import KubeObjects, Object, Resource
+from port_bridge.kube.objects import KubeObjects, Object, Resource, WatchStream
 
 log = logging.getLogger(__name__)
 ObjectKey = tuple[str, str]  # namespace ("" for cluster-scoped), name
@@ -86,7 +87,11 @@ def _uid(obj: Mapping[str, Any]) -> str:
 
 
 class Watcher:
-    """Keeps ``cache`` current for one resource; ``on_change(obj, deleted)`` hears of every change."""
+    """Keeps ``cache`` current for one resource; ``on_change(obj, deleted)`` hears of every change.
+
+    :meth:`stop` closes the open watch stream and joins the thread: nothing of a watcher outlives
+    its stop, however often a controller starts and stops (each leadership term has its own).
+    """
 
     def __init__(
         self,
@@ -105,6 +110,8 @@ class Watcher:
         self._namespace, self._selector = namespace, label_selector
         self._timeout, self._socket_timeout, self._max_backoff = timeout_seconds, socket_timeout, max_backoff
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # orders stop() against the opening of a stream
+        self._open_stream: WatchStream | None = None
         self._thread = threading.Thread(target=self._run, name=f"watch-{resource.plural}", daemon=True)
         self.restarts = 0  # reconnects after errors, for metrics and tests
         self.relists = 0
@@ -113,10 +120,33 @@ class Watcher:
         self._thread.start()
         return self
 
-    def stop(self, *, timeout: float = 0.0) -> None:
-        self._stop.set()
-        if timeout:
-            self._thread.join(timeout)
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` has been called."""
+        return self._stop.is_set()
+
+    def stop(self, *, timeout: float = 5.0) -> bool:
+        """Close the open watch stream and wait up to ``timeout`` seconds for the thread to end.
+
+        Returns whether it ended. It can only be late while a list request or ``on_change`` is
+        under way: a list ends within the client's request timeout.
+        """
+        with self._lock:
+            self._stop.set()
+            stream = self._open_stream
+        if stream is not None:
+            stream.close()
+        if self._thread.ident is None:  # never started
+            return True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("the watch of %s did not stop within %.1fs", self._resource.plural, timeout)
+            return False
+        return True
 
     def _run(self) -> None:
         resource_version: str | None = None
@@ -151,23 +181,34 @@ class Watcher:
         return str(listed["metadata"]["resourceVersion"])
 
     def _stream(self, resource_version: str) -> str:
-        for event in self._objects.watch(
+        stream = self._objects.watch(
             self._resource,
             namespace=self._namespace,
             resource_version=resource_version,
             timeout_seconds=self._timeout,
             request_timeout=self._socket_timeout,
             label_selector=self._selector,
-        ):
+        )
+        with self._lock:
             if self._stop.is_set():
-                break
-            obj: Object = event["object"]
-            resource_version = str((obj.get("metadata") or {}).get("resourceVersion") or resource_version)
-            if event["type"] == "DELETED":
-                self._cache.remove(obj)
-                self._on_change(obj, True)
-            elif event["type"] in ("ADDED", "MODIFIED") and self._cache.put(obj):
-                self._on_change(obj, False)  # not for versions already known: the echoes of our own writes
+                return resource_version
+            self._open_stream = stream
+        try:
+            for event in stream:
+                if self._stop.is_set():
+                    break
+                obj: Object = event["object"]
+                resource_version = str((obj.get("metadata") or {}).get("resourceVersion") or resource_version)
+                if event["type"] == "DELETED":
+                    self._cache.remove(obj)
+                    self._on_change(obj, True)
+                # Versions already known are not heard of again: they are the echoes of our own writes.
+                elif event["type"] in ("ADDED", "MODIFIED") and self._cache.put(obj):
+                    self._on_change(obj, False)
+        finally:
+            with self._lock:
+                self._open_stream = None
+            stream.close()
         return resource_version
 
     def _pause(self, backoff: float, error: BaseException) -> float:

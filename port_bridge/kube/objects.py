@@ -7,11 +7,15 @@ generated client does not know, so it reads and writes dicts. The client's own s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import contextlib
+import functools
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 import kubernetes
+import urllib3
 from kubernetes.client import CustomObjectsApi
 from kubernetes.watch import Watch
 
@@ -124,36 +128,87 @@ class KubeObjects:
         timeout_seconds: int,
         request_timeout: float | None = None,
         label_selector: str | None = None,
-    ) -> Iterator[Object]:
-        """Raw watch events (``{"type", "object"}``) until the server ends the stream."""
+    ) -> WatchStream:
+        """Raw watch events (``{"type", "object"}``) until the server ends the stream or it is closed.
+
+        The request is sent when iteration starts; :meth:`WatchStream.close` ends it from any thread.
+        """
         options = _drop_none(
             resource_version=resource_version,
             label_selector=label_selector,
             _request_timeout=request_timeout,
             allow_watch_bookmarks=True,
+            timeout_seconds=timeout_seconds,
         )
-        watch = Watch()  # type: ignore[no-untyped-call]
         if namespace is not None:
-            stream = watch.stream(  # type: ignore[no-untyped-call]
-                self._api.list_namespaced_custom_object,
-                resource.group,
-                resource.version,
-                namespace,
-                resource.plural,
-                timeout_seconds=timeout_seconds,
-                **options,
-            )
-        else:
-            stream = watch.stream(  # type: ignore[no-untyped-call]
-                self._api.list_cluster_custom_object,
-                resource.group,
-                resource.version,
-                resource.plural,
-                timeout_seconds=timeout_seconds,
-                **options,
-            )
-        for event in stream:
-            yield cast(Object, event)
+            scope: tuple[Any, ...] = (resource.group, resource.version, namespace, resource.plural)
+            return WatchStream(self._api.list_namespaced_custom_object, *scope, **options)
+        scope = (resource.group, resource.version, resource.plural)
+        return WatchStream(self._api.list_cluster_custom_object, *scope, **options)
+
+
+class WatchStream:
+    """One watch request's events, which :meth:`close` can end from another thread, even mid-read.
+
+    The kubernetes client's ``Watch.stop`` only takes effect at the next event, and a quiet watch may
+    not send one for minutes. Closing shuts down the socket of the streaming response (urllib3 2.3+
+    allows that from another thread): the blocked read returns, ``Watch.stream`` closes the response
+    and the connection, and the API server sees the watch end. A stream closed before its request
+    went out is shut down as soon as the response arrives, so no watch outlives :meth:`close`.
+    """
+
+    def __init__(self, list_function: Callable[..., Any], *args: Any, **options: Any) -> None:
+        self._list, self._args, self._options = list_function, args, options
+        self._lock = threading.Lock()
+        self._closed = False
+        self._response: urllib3.BaseHTTPResponse | None = None
+
+    @property
+    def closed(self) -> bool:
+        with self._lock:
+            return self._closed
+
+    def __iter__(self) -> Iterator[Object]:
+        if self.closed:
+            return
+        watch = Watch()  # type: ignore[no-untyped-call]
+        try:
+            for event in watch.stream(self._opening(), *self._args, **self._options):  # type: ignore[no-untyped-call]
+                yield cast(Object, event)
+        except Exception:
+            if not self.closed:
+                raise
+            # Closed mid-read: the shut-down socket ends the response early; that is the point.
+        finally:
+            with self._lock:
+                self._response = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            response = self._response
+        if response is not None:
+            _shut_down(response)
+
+    def _opening(self) -> Callable[..., Any]:
+        """The list function, keeping the streaming response it returns where :meth:`close` finds it."""
+
+        @functools.wraps(self._list)  # Watch.stream reads the function's signature and docstring
+        def open_response(*args: Any, **options: Any) -> Any:
+            response = self._list(*args, **options)
+            with self._lock:
+                self._response, closed = response, self._closed
+            if closed:
+                _shut_down(response)
+            return response
+
+        return open_response
+
+
+def _shut_down(response: urllib3.BaseHTTPResponse) -> None:
+    # ValueError, RuntimeError: the response has already ended and let go of its connection.
+    with contextlib.suppress(ValueError, RuntimeError, OSError):
+        response.shutdown()
 
 
 def _ns(namespace: str | None) -> str:

@@ -1,11 +1,17 @@
-"""The Port access token: fetched once, shared by every thread, renewed shortly before it expires.
+"""The Port access token: one request per token lifetime, shared by every thread.
 
-Port keeps one active token per set of credentials and hands the same one out until it expires
-(research/port.md §2.1), so fetching one per call, as port-agent does, only adds round trips. The
-token is renewed a margin before ``expiresIn`` runs out (10 % of its lifetime, at most 60 s) so a
-request never sets out with a token about to lapse. Port may still end a token early (the cause of
-Ocean #3286): :meth:`TokenCache.invalidate` drops the token only if it is still the refused one, so
-threads that saw the same 401 fetch one new token between them, and never two at once.
+Port keeps one active token per set of credentials and answers every token request made while it
+is active with that same token and the time it has left (``expiresIn`` counts down; research/port.md
+§2.1). Asking before it expires therefore only gets it back: a cache that renews "a margin before
+expiry" asks again on nearly every call near the end of each lifetime. So the token is used until it
+has expired, as this side can tell from the arrival of Port's answer plus ``expiresIn`` (never
+before Port's own expiry: Port counted down from an earlier instant), and the first call after that
+asks once for the next one, whether Port reissues tokens or hands out a new one on every request.
+
+A call that sets out just before the expiry and reaches Port just after it gets a 401; the transport
+then renews once and rebuilds the request. Port may also end a token early (the cause of Ocean
+#3286): :meth:`TokenCache.invalidate` drops the token only if it is still the refused one, so threads
+that saw the same 401 fetch one new token between them, and never two at once.
 """
 
 from __future__ import annotations
@@ -14,26 +20,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-MAX_RENEWAL_MARGIN = 60.0
-RENEWAL_FRACTION = 0.1
-
 FetchToken = Callable[[], tuple[str, float]]
-"""Asks Port for a token; returns it and its lifetime in seconds (``expiresIn``)."""
-
-
-def renewal_margin(lifetime: float) -> float:
-    """How long before expiry a token of this lifetime is renewed."""
-    return min(MAX_RENEWAL_MARGIN, RENEWAL_FRACTION * max(lifetime, 0.0))
+"""Asks Port for a token; returns it and the seconds it has left (``expiresIn``)."""
 
 
 @dataclass(frozen=True)
 class _Token:
     value: str = field(repr=False)
-    renew_at: float
+    expires_at: float
 
 
 class TokenCache:
-    """One cached token; :meth:`token` fetches under a lock when there is none or it is due."""
+    """One cached token; :meth:`token` fetches under a lock when there is none or it has expired."""
 
     def __init__(self, fetch: FetchToken, *, clock: Callable[[], float]) -> None:
         self._fetch = fetch
@@ -44,10 +42,9 @@ class TokenCache:
     def token(self) -> str:
         with self._lock:
             current = self._current
-            if current is None or self._clock() >= current.renew_at:
-                asked_at = self._clock()
-                value, lifetime = self._fetch()
-                current = _Token(value, asked_at + lifetime - renewal_margin(lifetime))
+            if current is None or self._clock() >= current.expires_at:
+                value, seconds_left = self._fetch()
+                current = _Token(value, self._clock() + max(seconds_left, 0.0))
                 self._current = current
             return current.value
 

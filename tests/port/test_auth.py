@@ -13,7 +13,8 @@ import pytest
 from port_bridge.port import PortApiError, PortClient
 from port_bridge.port.auth import TokenCache
 from port_bridge.sandbox.port import PortEmulator
-from tests.port.conftest import FakeClock, MakeClient
+from tests.port.conftest import CREATE_DATABASE, DATABASE_BLUEPRINT, FakeClock, MakeClient
+from tests.waiting import wait_for
 
 TOKEN_ROUTE = "/v1/auth/access_token"
 
@@ -36,27 +37,35 @@ def test_threads_share_one_token_fetch(port: PortEmulator, client: PortClient) -
     assert port.token_requests == 1
 
 
-def test_the_token_is_renewed_shortly_before_it_expires(port_spec_path: Path, waits: list[float]) -> None:
-    clock = FakeClock()
+def test_busy_threads_ask_for_one_token_per_lifetime(port_spec_path: Path) -> None:
+    lifetime = 0.25
     with (
-        PortEmulator(spec_path=port_spec_path, token_lifetime=100) as port,
-        PortClient(
-            port.url,
-            client_id=port.client_id,
-            client_secret=port.client_secret,
-            clock=clock,
-            sleep=waits.append,
-        ) as client,
+        PortEmulator(spec_path=port_spec_path, token_lifetime=lifetime) as port,
+        PortClient(port.url, client_id=port.client_id, client_secret=port.client_secret) as client,
     ):
-        run_id = port.create_run("deploy")
-        client.get_run(run_id)
-        clock.advance(89)  # the margin for a 100 s token is 10 s
-        client.get_run(run_id)
-        assert port.token_requests == 1
-        clock.advance(2)
-        client.get_run(run_id)
-        assert port.token_requests == 2
-        assert [call.status for call in port.calls_matching("GET", "/v1/actions/runs/.*")] == [200] * 3
+        port.add_blueprint(DATABASE_BLUEPRINT)
+        port.add_action(CREATE_DATABASE)
+        run_id = port.create_run("create_database")
+        done = threading.Event()
+
+        def call_until_done() -> int:
+            calls = 0
+            while not done.is_set():
+                client.get_run(run_id)
+                calls += 1
+            return calls
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            callers = [pool.submit(call_until_done) for _ in range(4)]
+            wait_for(lambda: port.token_requests >= 4, what="three renewals")
+            done.set()
+            calls = sum(caller.result() for caller in callers)
+        answers = [call.response["expiresIn"] for call in port.calls_matching("POST", TOKEN_ROUTE)]
+        # Port answers a request made while a token is active with that token and the time it has
+        # left; only a request made after expiry gets a new token with the whole lifetime.
+        assert all(answer > 0.8 * lifetime for answer in answers), answers
+        assert calls > 4 * len(answers)
+        assert {call.status for call in port.calls_matching("GET", "/v1/actions/runs/.*")} <= {200, 401}
         assert port.spec_violations == []
 
 
@@ -144,3 +153,61 @@ def test_the_cache_never_fetches_twice_at_once() -> None:
         tokens = list(pool.map(lambda _: cache.token(), range(16)))
     assert overlaps == []
     assert len(set(tokens)) == 16
+
+
+class PortTokens:
+    """Port's token rule, independently of the cache: the active token until it expires, then a new one.
+
+    ``reissue=False`` models a server that hands out a new token on every request instead. Each
+    request takes ``latency`` seconds of the shared clock, and records whether it got a fresh token.
+    """
+
+    def __init__(self, clock: FakeClock, *, lifetime: float, latency: float, reissue: bool = True) -> None:
+        self.clock, self.lifetime, self.latency, self.reissue = clock, lifetime, latency, reissue
+        self.issued: list[tuple[str, float]] = []  # (token, expiry)
+        self.answers: list[float] = []  # expiresIn of each answer
+
+    def fetch(self) -> tuple[str, float]:
+        self.clock.advance(self.latency / 2)
+        now = self.clock()
+        if not self.reissue or not self.issued or self.issued[-1][1] <= now:
+            self.issued.append((f"t{len(self.issued) + 1}", now + self.lifetime))
+        token, expiry = self.issued[-1]
+        self.answers.append(expiry - now)
+        self.clock.advance(self.latency / 2)
+        return token, expiry - now
+
+    def valid(self, token: str) -> bool:
+        return bool(self.issued) and self.issued[-1][0] == token and self.clock() < self.issued[-1][1]
+
+
+@pytest.mark.parametrize("reissue", [True, False], ids=["same-token-until-expiry", "new-token-each-time"])
+def test_one_token_request_per_token_lifetime(reissue: bool) -> None:
+    clock = FakeClock(now=1000.0)
+    port = PortTokens(clock, lifetime=3.0, latency=0.004, reissue=reissue)
+    cache = TokenCache(port.fetch, clock=clock)
+    for _ in range(1500):  # a call every 10 ms for 15 s: five token lifetimes
+        token = cache.token()
+        if not port.valid(token):  # sent in the instant between Port's expiry and this side's: a 401
+            cache.invalidate(token)
+        clock.advance(0.01)
+    assert len(port.answers) == len(port.issued) == 5
+    assert all(answer == pytest.approx(3.0) for answer in port.answers)  # each request got a new token
+
+
+def test_a_token_with_little_time_left_is_used_until_it_expires() -> None:
+    clock = FakeClock(now=1000.0)
+    answers = iter([("shared", 0.5), ("fresh", 3600.0)])  # another client asked first: half a second left
+    fetches: list[float] = []
+
+    def fetch() -> tuple[str, float]:
+        fetches.append(clock())
+        return next(answers)
+
+    cache = TokenCache(fetch, clock=clock)
+    assert cache.token() == "shared"
+    clock.advance(0.49)
+    assert cache.token() == "shared"
+    clock.advance(0.02)
+    assert cache.token() == "fresh"
+    assert fetches == [1000.0, 1000.51]

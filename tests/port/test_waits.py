@@ -7,7 +7,6 @@ from email.utils import formatdate
 import pytest
 import requests
 
-from port_bridge.port.auth import renewal_margin
 from port_bridge.port.retry import RetryableAnswer, is_retryable
 from port_bridge.port.waits import requested_wait
 
@@ -44,13 +43,6 @@ def test_requested_wait(headers: dict[str, str], expected: float | None) -> None
 def test_the_epoch_threshold_splits_delays_from_times() -> None:
     assert requested_wait({"x-ratelimit-reset": "999999999"}, now=NOW) == 999999999.0
     assert requested_wait({"x-ratelimit-reset": "1000000001"}, now=1_000_000_000.0) == 1.0
-
-
-@pytest.mark.parametrize(
-    ("lifetime", "margin"), [(10800, 60.0), (600, 60.0), (100, 10.0), (0.5, 0.05), (0, 0.0), (-1, 0.0)]
-)
-def test_renewal_margin(lifetime: float, margin: float) -> None:
-    assert renewal_margin(lifetime) == pytest.approx(margin)
 
 
 @pytest.mark.parametrize(

@@ -141,6 +141,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
         self.internal_errors: list[BaseException] = []
         self.requests_served: Counter[tuple[str, str]] = Counter()  # (method, plural) → count
         self.faults = KubeFaults()
+        self._watches: dict[int, aiohttp.web.BaseRequest] = {}  # by id(): requests are not hashable
         # The official client asks for some discovery paths with a trailing slash.
         self.fallback["get /version/"] << self._serve_server_version
         self.fallback["get /apis/"] << self._serve_apis
@@ -276,6 +277,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
         await response.prepare(request.raw)
         loop_time = asyncio.get_running_loop().time
         deadline = None if timeout is None else loop_time() + timeout
+        self._watches[id(request.raw)] = request.raw
         try:
             for obj in initial:
                 await _write_event(response, {"type": "ADDED", "object": obj})
@@ -297,8 +299,18 @@ class KubeEmulator(kmock.KubernetesEmulator):
             await _write_event(response, {"type": "ERROR", "object": errors.expired(str(error)).status()})
         except ConnectionResetError:
             return response
+        finally:
+            del self._watches[id(request.raw)]
         await response.write_eof()
         return response
+
+    def open_watches(self) -> int:
+        """Watch requests being served whose client has not hung up (a closed one is noticed at once)."""
+        return sum(
+            1
+            for raw in self._watches.values()
+            if raw.transport is not None and not raw.transport.is_closing()
+        )
 
     # -- The API's semantics, callable directly on the emulator's loop ---------------------------
 
