@@ -83,13 +83,19 @@ def _matches(offered: list[bytes], body: bytes, *, secret: str, timestamp: int) 
 
 
 def _compact_forms(body: bytes) -> list[bytes]:
-    """The body as JS ``JSON.stringify`` and as the agent's ASCII-escaping serialiser would write it."""
+    """The body as JS ``JSON.stringify`` and as the agent's ASCII-escaping serialiser would write it.
+
+    Bodies nested too deep for the parser, or holding text that UTF-8 cannot encode (a lone
+    surrogate), have no such form: only their raw bytes can verify.
+    """
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
-    forms = [
-        json.dumps(parsed, separators=(",", ":"), ensure_ascii=False).encode(),
-        json.dumps(parsed, separators=(",", ":"), ensure_ascii=True).encode(),
-    ]
+    forms = []
+    for ensure_ascii in (False, True):
+        try:
+            forms.append(json.dumps(parsed, separators=(",", ":"), ensure_ascii=ensure_ascii).encode())
+        except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+            continue
     return [form for form in dict.fromkeys(forms) if form != body]
