@@ -89,7 +89,12 @@ bodies = st.one_of(
 )
 header_text = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=60)  # what HTTP can carry
 signatures = st.one_of(st.none(), header_text, st.just("v1,"), st.just("v1,AAAA"))
-timestamps = st.one_of(st.none(), header_text, st.integers(min_value=-(10**12), max_value=10**12).map(str))
+timestamps = st.one_of(
+    st.none(),
+    header_text,
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
+    st.integers(min_value=16, max_value=4000).map(lambda digits: "9" * digits),
+)
 
 
 UNRECORDED = ("malformed_json", "missing_run_id", "invalid_run_id")  # no run id Port could have sent

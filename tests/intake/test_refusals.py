@@ -11,6 +11,7 @@ from typing import Any
 import kubernetes
 import pytest
 import requests
+from flask import Flask
 from werkzeug.wrappers import Request, Response
 
 from port_bridge.intake.app import create_app
@@ -275,3 +276,10 @@ def test_an_unexpected_error_is_recorded_as_a_refusal_so_the_run_is_closed(
     assert actionrun["spec"]["rejection"]["reason"] == "internal_error"
     run = closed(port, run_id)
     assert (run.status, run.summary) == ("FAILURE", answer.body["message"])
+
+
+def test_a_timestamp_too_large_for_a_float_is_401(intake_app: Flask) -> None:
+    answer = intake_app.test_client().post(
+        "/webhook", data=b"{}", headers={"x-port-timestamp": "9" * 400, "x-port-signature": "v1,AAAA"}
+    )
+    assert answer.status_code == 401 and "epoch seconds" in answer.json["message"]
