@@ -18,6 +18,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +26,10 @@ MAX_DEPTH = 64  # objects and arrays inside one another; Port's own bodies stay 
 MAX_PROBLEMS = 10
 _MAX_NUMBER_DIGITS = 310  # a float64 holds integers up to about 1.8e308: 309 digits and a sign
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')  # strings, then brackets outside them
-_CUT = b'"\\u0000port-bridge: nested too deep"'
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_OUT_OF_RANGE = "is out of range for a JSON number (at most about 1.8e308)"
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')  # strings, then brackets outside them
+_CUT = '"\\u0000port-bridge: nested too deep"'
 _CUT_VALUE = "\x00port-bridge: nested too deep"
 
 
@@ -57,55 +60,86 @@ class _Unusable:
 
 
 def read_body(raw: bytes, *, max_depth: int = MAX_DEPTH) -> Body:
-    """The parsed body and its problems; raises :class:`MalformedBody` if it is not JSON."""
+    """The parsed body and its problems; raises :class:`MalformedBody` if it is not JSON.
+
+    The body is walked for problems only when it may have some (few brackets cannot nest
+    deeply; a lone surrogate needs a ``\\udXXX`` escape or bytes that are not plain UTF-8; an
+    unusable number stops the first, strict parse), so a body as Port sends it costs little more
+    than ``json.loads``.
+    """
+    suspect = raw.count(b"[") + raw.count(b"{") > max_depth or _may_hold_surrogates(raw)
     try:
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")  # as json.loads reads bytes
         try:
-            document = _loads(raw)
+            document = _STRICT.decode(text)
+        except _UnusableNumber:
+            document, suspect = _MARKING.decode(text), True
         except RecursionError:
-            document = _loads(_cut_below(raw, max_depth))
+            document, suspect = _MARKING.decode(_cut_below(text, max_depth)), True
     except ValueError as error:  # JSONDecodeError, or bytes that are not UTF-8/16/32
         raise MalformedBody(f"the body is not valid JSON: {_first_line(error)}") from None
-    return Body(document, tuple(_problems(document, max_depth)))
+    return Body(document, tuple(_problems(document, max_depth)) if suspect else ())
 
 
-def _loads(raw: bytes) -> Any:
-    return json.loads(raw, parse_int=_integer, parse_float=_float, parse_constant=_constant)
+def _may_hold_surrogates(raw: bytes) -> bool:
+    """A lone surrogate needs a ``\\udXXX`` escape, UTF-8 bytes encoding one, or a UTF-16/32 body."""
+    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
+        return True
+    return b"\xed" in raw or b"\x00" in raw
+
+
+class _UnusableNumber(Exception):
+    """A number or constant the strict parse met: parse again, marking it."""
 
 
 def _integer(text: str) -> int | _Unusable:
     if len(text) > _MAX_NUMBER_DIGITS or abs(value := int(text)) > sys.float_info.max:
-        return _Unusable(text, "is out of range for a JSON number (at most about 1.8e308)")
+        return _Unusable(text, _OUT_OF_RANGE)
     return value
 
 
 def _float(text: str) -> float | _Unusable:
     value = float(text)
-    if not math.isfinite(value):
-        return _Unusable(text, "is out of range for a JSON number (at most about 1.8e308)")
-    return value
+    return value if math.isfinite(value) else _Unusable(text, _OUT_OF_RANGE)
 
 
 def _constant(text: str) -> _Unusable:
     return _Unusable(text, "is not a JSON value (JSON has no NaN or Infinity)")
 
 
-def _cut_below(raw: bytes, max_depth: int) -> bytes:
-    """``raw`` with every object or array deeper than ``max_depth`` replaced by a marker string."""
-    kept: list[bytes] = []
+def _strict(hook: Callable[[str], Any]) -> Callable[[str], Any]:
+    def strict(text: str) -> Any:
+        value = hook(text)
+        if isinstance(value, _Unusable):
+            raise _UnusableNumber
+        return value
+
+    return strict
+
+
+_MARKING = json.JSONDecoder(parse_int=_integer, parse_float=_float, parse_constant=_constant)
+_STRICT = json.JSONDecoder(
+    parse_int=_strict(_integer), parse_float=_strict(_float), parse_constant=_strict(_constant)
+)
+
+
+def _cut_below(text: str, max_depth: int) -> str:
+    """``text`` with every object or array deeper than ``max_depth`` replaced by a marker string."""
+    kept: list[str] = []
     depth, resume = 0, 0
-    for token in _TOKENS.finditer(raw):
+    for token in _TOKENS.finditer(text):
         bracket = token.group()
-        if bracket in (b"[", b"{"):
+        if bracket in ("[", "{"):
             depth += 1
             if depth == max_depth + 1:
-                kept.append(raw[resume : token.start()])
-        elif bracket in (b"]", b"}"):
+                kept.append(text[resume : token.start()])
+        elif bracket in ("]", "}"):
             if depth == max_depth + 1:
                 kept.append(_CUT)
                 resume = token.end()
             depth -= 1
-    kept.append(raw[resume:])
-    return b"".join(kept)
+    kept.append(text[resume:])
+    return "".join(kept)
 
 
 def _problems(document: Any, max_depth: int) -> list[BodyProblem]:

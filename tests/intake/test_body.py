@@ -69,6 +69,14 @@ def test_a_body_too_deep_for_the_parser_still_yields_its_run_id() -> None:
         (b"1e999", "1e999 is out of range for a JSON number (at most about 1.8e308)"),
         (b"9" * 400, "99999999999999999999999… is out of range for a JSON number (at most about 1.8e308)"),
         (b"9" * 5000, "99999999999999999999999… is out of range for a JSON number (at most about 1.8e308)"),
+        (
+            b"9" * 299 + b"e10",
+            "99999999999999999999999… is out of range for a JSON number (at most about 1.8e308)",
+        ),
+        (
+            b"1" + b"0" * 210 + b".5e99",
+            "10000000000000000000000… is out of range for a JSON number (at most about 1.8e308)",
+        ),
         (b'"a\\ud800"', "holds a lone UTF-16 surrogate (such as \\ud800), which is not text"),
         (b'"\\udc00b"', "holds a lone UTF-16 surrogate (such as \\ud800), which is not text"),
     ],
@@ -76,6 +84,24 @@ def test_a_body_too_deep_for_the_parser_still_yields_its_run_id() -> None:
 def test_values_no_later_step_could_handle_are_named_with_their_field(raw_value: bytes, message: str) -> None:
     raw = run_with("inputs", b'{"size":[1,' + raw_value + b"]}")
     assert read_body(raw).problems == (BodyProblem("inputs.size.1", message),)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"runId":"r_1","inputs":{"name":"\xed\xa0\x80"}}',  # UTF-8 bytes of a surrogate: json reads them
+        '{"runId":"r_1","inputs":{"name":"\ud800"}}'.encode("utf-16-le", "surrogatepass"),
+    ],
+)
+def test_lone_surrogates_that_arrive_without_an_escape(raw: bytes) -> None:
+    assert read_body(raw).problems == (
+        BodyProblem("inputs.name", "holds a lone UTF-16 surrogate (such as \\ud800), which is not text"),
+    )
+
+
+def test_many_containers_that_do_not_nest_deeply_are_fine() -> None:
+    raw = json.dumps({"runId": "r_1", "inputs": {f"k{i}": [{"a": [1]}] for i in range(200)}}).encode()
+    assert read_body(raw).problems == ()
 
 
 def test_a_surrogate_in_a_key_is_named_escaped() -> None:
