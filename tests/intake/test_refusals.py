@@ -50,7 +50,13 @@ def stored(objects: KubeObjects) -> list[dict[str, Any]]:
 
 
 def closed(port: PortEmulator, run_id: str) -> Run:
-    return wait_for(lambda: port.run(run_id).finished and port.run(run_id), what=f"run {run_id} to be closed")
+    def finished() -> Run | None:
+        run = port.run(run_id)
+        return run if run.finished else None
+
+    run = wait_for(finished, what=f"run {run_id} to be closed")
+    assert run is not None
+    return run
 
 
 @pytest.fixture
@@ -237,8 +243,8 @@ def test_the_run_page_answers_a_refusal_and_a_bad_run_id_without_500(
             page = create_app(bridge_settings, api_client=client, actions=project_actions).test_client()
             forbidden = page.get("/runs/r_QOz6WoOB1Q2lmhZZ")
             bad_id = page.get("/runs/r%201")
-    assert forbidden.status_code == 503 and "answered 403" in forbidden.json["message"]
-    assert bad_id.status_code == 400 and bad_id.json["error"] == "invalid_run_id"
+    assert forbidden.status_code == 503 and "answered 403" in json.loads(forbidden.data)["message"]
+    assert bad_id.status_code == 400 and json.loads(bad_id.data)["error"] == "invalid_run_id"
 
 
 # -- Whatever else goes wrong ---------------------------------------------------------------------
@@ -282,4 +288,4 @@ def test_a_timestamp_too_large_for_a_float_is_401(intake_app: Flask) -> None:
     answer = intake_app.test_client().post(
         "/webhook", data=b"{}", headers={"x-port-timestamp": "9" * 400, "x-port-signature": "v1,AAAA"}
     )
-    assert answer.status_code == 401 and "epoch seconds" in answer.json["message"]
+    assert answer.status_code == 401 and "epoch seconds" in json.loads(answer.data)["message"]
