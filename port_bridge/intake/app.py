@@ -15,9 +15,10 @@ import kubernetes
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from port_bridge.intake.answers import Answer, RunCloser
 from port_bridge.intake.health import Readiness
 from port_bridge.intake.metrics import IntakeMetrics
-from port_bridge.intake.service import Answer, Intake, RunCloser
+from port_bridge.intake.service import Intake
 from port_bridge.kratix.catalog import PromiseCatalog
 from port_bridge.kube.client import api_client as build_api_client
 from port_bridge.kube.objects import KubeObjects

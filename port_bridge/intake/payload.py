@@ -13,11 +13,25 @@ what jq expressions run on.
 
 from __future__ import annotations
 
+import re
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 OPERATIONS = ("CREATE", "DAY-2", "DELETE")
+MAX_ID_LENGTH = 128
+_PLAIN_ID = re.compile(f"[!-~]{{1,{MAX_ID_LENGTH}}}")  # printable ASCII, no spaces
+
+
+def _short_repr() -> reprlib.Repr:
+    short = reprlib.Repr()  # keyword arguments only from Python 3.12
+    short.maxlevel, short.maxdict, short.maxlist = 2, 3, 3
+    short.maxstring = short.maxother = short.maxlong = 40
+    return short
+
+
+_SHOWN = _short_repr()
 
 
 class PayloadRejected(ValueError):
@@ -59,6 +73,30 @@ def find_run_id(body: Any) -> str | None:
     if candidate is None and isinstance(body.get("context"), Mapping):
         candidate = body["context"].get("runId")
     return candidate if isinstance(candidate, str) and candidate.strip() else None
+
+
+def is_plain_id(value: Any) -> bool:
+    """Whether ``value`` can be a Port identifier (a run id like ``r_QOz6WoOB1Q2lmhZZ``, an action)."""
+    return isinstance(value, str) and _PLAIN_ID.fullmatch(value) is not None
+
+
+def run_id_problem(run_id: str) -> str | None:
+    """Why ``run_id`` cannot be a Port run id, or ``None``.
+
+    Port's run ids are short ASCII words (``r_QOz6WoOB1Q2lmhZZ``, ``wfnr_...`` for workflow
+    nodes); the id names the ActionRun and goes into Port's URLs, so anything else is refused.
+    """
+    if is_plain_id(run_id):
+        return None
+    return (
+        f"the run id must be 1 to {MAX_ID_LENGTH} printable ASCII characters without spaces, "
+        f"as Port's are (r_QOz6WoOB1Q2lmhZZ); got {shown(run_id)}"
+    )
+
+
+def shown(value: Any) -> str:
+    """``value`` for a message: a short repr, non-printable characters escaped."""
+    return _SHOWN.repr(value)
 
 
 def parse_run(body: Any) -> RunContext:
@@ -133,7 +171,7 @@ def _operation(value: Any, run_id: str) -> str | None:
         return None
     if value not in OPERATIONS:
         raise PayloadRejected(
-            f"operation must be one of {', '.join(OPERATIONS)}, not {value!r}", run_id=run_id
+            f"operation must be one of {', '.join(OPERATIONS)}, not {shown(value)}", run_id=run_id
         )
     return str(value)
 

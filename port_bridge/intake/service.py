@@ -5,29 +5,53 @@ Kratix request, and store one ActionRun named after the run. The answer is 202 a
 ActionRun exists; everything slow (Kratix, reporting to Port) belongs to the controller.
 
 A run is never lost and never left open: a call whose signature verified and whose run id is
-known is always recorded, accepted or not. A rejected run is stored with its rejection, and the
-controller closes it in Port as FAILURE with the same message; a repeat delivery of the same
-run finds that ActionRun and gets the same answer. Only when nothing can be stored (the
-Kubernetes API is unreachable) does intake close the run in Port itself, best effort.
+known is always recorded, accepted or not, whatever else the body holds (values no later step
+could handle are found by :mod:`~port_bridge.intake.body` and refused with the field they are
+in; an unexpected error is recorded as a refusal too). A rejected run is stored with its
+rejection, and the controller closes it in Port as FAILURE with the same message; a repeat
+delivery of the same run finds that ActionRun and gets the same answer. Only when nothing can be
+stored (the Kubernetes API is unreachable or refuses) does intake close the run in Port itself,
+best effort. A run id that is not a plain Port id is refused without being recorded: Port did
+not send it, and it could not name an ActionRun or a Port run. Runs forwarded by Port's execution
+agent get their refusals as a 2xx (see :mod:`~port_bridge.intake.agent`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 import tenacity
 from kubernetes.client import ApiException
 
-from port_bridge.intake.payload import PayloadRejected, RunContext, find_run_id, parse_run
+from port_bridge.intake.agent import forwarded_by_agent, rejection_for_agent
+from port_bridge.intake.answers import (
+    RETRY_AFTER_SECONDS,
+    UNEXPECTED,
+    Answer,
+    Rejection,
+    RunCloser,
+    kube_message,
+    problems_rejection,
+    promise_refusal,
+)
+from port_bridge.intake.body import BodyProblem, MalformedBody, read_body
+from port_bridge.intake.payload import (
+    PayloadRejected,
+    RunContext,
+    find_run_id,
+    is_plain_id,
+    parse_run,
+    run_id_problem,
+    shown,
+)
 from port_bridge.intake.signature import SignatureRejected, verify
 from port_bridge.intake.validation import FieldProblem, InputsValidator, request_problems
 from port_bridge.kratix.catalog import PromiseCatalog, PromiseNotInstalled
-from port_bridge.kratix.promise import PromiseWithoutApi
+from port_bridge.kratix.promise import PromiseApi, PromiseWithoutApi
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_manifest, actionrun_name
 from port_bridge.kube.client import is_unavailable
 from port_bridge.kube.objects import KubeObjects
@@ -35,49 +59,6 @@ from port_bridge.mapping.actions import ActionConfig
 from port_bridge.mapping.render import MappingFailed, render_request
 
 log = logging.getLogger(__name__)
-RETRY_AFTER_SECONDS = 10
-
-
-class RunCloser(Protocol):
-    """Closes a Port run as FAILURE when intake could not record it anywhere else."""
-
-    def close_failed(self, run_id: str, message: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
-    outcome: str
-    headers: dict[str, str] = field(default_factory=dict)
-    run_id: str | None = None
-    action: str | None = None
-
-
-@dataclass(frozen=True)
-class Rejection(Exception):
-    """Why a run cannot go ahead: HTTP status, a machine-readable reason, a message for people."""
-
-    status: int
-    reason: str
-    message: str
-    errors: tuple[FieldProblem, ...] = ()
-
-    def body(self, run_id: str | None) -> dict[str, Any]:
-        body: dict[str, Any] = {"error": self.reason, "message": self.message}
-        if run_id is not None:
-            body["runId"] = run_id
-        if self.errors:
-            body["errors"] = [problem.as_json() for problem in self.errors]
-        return body
-
-    def as_spec(self) -> dict[str, Any]:
-        return {
-            "code": self.status,
-            "reason": self.reason,
-            "message": self.message,
-            "errors": [problem.as_json() for problem in self.errors],
-        }
 
 
 class Intake:
@@ -107,22 +88,45 @@ class Intake:
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Answer:
         try:
-            verify(headers, body, secret=self._secret, now=self._clock(), window_seconds=self._window)
+            verified = verify(
+                headers, body, secret=self._secret, now=self._clock(), window_seconds=self._window
+            )
         except SignatureRejected as rejected:
             return Answer(401, {"error": "unauthorized", "message": str(rejected)}, "unauthorized")
         try:
-            document = json.loads(body)
-        except ValueError as error:
-            return Answer(
-                400,
-                {"error": "malformed_json", "message": f"the body is not valid JSON: {error}"},
-                "malformed",
-            )
+            read = read_body(body)
+        except MalformedBody as error:
+            return Answer(400, {"error": "malformed_json", "message": str(error)}, "malformed")
+        document = read.document
         run_id = find_run_id(document)
         if run_id is None:
             message = "the body carries no run id (runId, or context.runId in the legacy format)"
             return Answer(400, {"error": "missing_run_id", "message": message}, "malformed")
-        action = document.get("action") if isinstance(document.get("action"), str) else None
+        if problem := run_id_problem(run_id):
+            return Answer(400, {"error": "invalid_run_id", "message": problem}, "malformed")
+        action = document.get("action") if is_plain_id(document.get("action")) else None
+        answer = self._checked(run_id, action, document, read.problems)
+        agent = forwarded_by_agent(
+            document, reserialized=verified.reserialized, config=self._actions.get(action or "")
+        )
+        if agent and answer.status >= 300 and answer.closes_run:
+            log.info(
+                "answering the execution agent 200 so that only port-bridge reports this rejection",
+                extra={"run_id": run_id, "action": action},
+            )
+            return replace(answer, status=200, body=rejection_for_agent(answer.body), headers={})
+        return answer
+
+    def _checked(
+        self, run_id: str, action: str | None, document: Any, problems: tuple[BodyProblem, ...]
+    ) -> Answer:
+        """Check a run whose id is known, record it, and answer; every refusal is recorded."""
+        if problems:
+            found = [FieldProblem(problem.path or "body", problem.message) for problem in problems]
+            refusal = problems_rejection(
+                400, "unsupported_json", "the body holds values port-bridge cannot process", found
+            )
+            return self._record(run_id, action, None, refusal)
         try:
             context = parse_run(document)
             spec = self._accept(context)
@@ -131,13 +135,16 @@ class Intake:
         except Rejection as rejection:
             return self._record(run_id, action, None, rejection)
         except Exception as error:
-            if not is_unavailable(error):
-                raise
-            return self._unrecorded(run_id, action, None, error)
+            if is_unavailable(error):
+                return self._unrecorded(run_id, action, None, error)
+            log.exception("unexpected error while checking a run", extra={"run_id": run_id, "action": action})
+            return self._record(run_id, action, None, UNEXPECTED)
         return self._record(run_id, context.action, spec, None)
 
     def describe(self, run_id: str) -> Answer:
         """What the bridge knows of a run (the page a Port run's link can point to)."""
+        if problem := run_id_problem(run_id):
+            return Answer(400, {"error": "invalid_run_id", "message": problem}, "malformed")
         try:
             run = self._objects.get(ACTIONRUNS, actionrun_name(run_id), namespace=self._namespace)
         except Exception as error:
@@ -145,9 +152,9 @@ class Intake:
                 return Answer(
                     404, {"error": "not_found", "message": f"port-bridge has no run {run_id!r}"}, "not_found"
                 )
-            if not is_unavailable(error):
+            if not isinstance(error, ApiException) and not is_unavailable(error):
                 raise
-            unavailable = {"error": "kubernetes_unavailable", "message": _kube_message(error)}
+            unavailable = {"error": "kubernetes_unavailable", "message": kube_message(error)}
             return Answer(503, unavailable, "unavailable", {"Retry-After": str(RETRY_AFTER_SECONDS)})
         spec, status = run.get("spec") or {}, run.get("status") or {}
         if spec.get("runId") != run_id:
@@ -179,7 +186,7 @@ class Intake:
             raise Rejection(
                 404,
                 "unknown_action",
-                f"action {context.action!r} is not configured in port-bridge (configured: {known})",
+                f"action {shown(context.action)} is not configured in port-bridge (configured: {known})",
             )
         if context.operation is not None and context.operation != config.operation:
             raise Rejection(
@@ -190,29 +197,19 @@ class Intake:
             )
         user_inputs = config.action.trigger.user_inputs
         if problems := self._forms[config.identifier].problems(context.inputs):
-            raise Rejection(422, "invalid_inputs", _summary("invalid inputs", problems), tuple(problems))
-        try:
-            promise = self._promises.get(config.kratix.promise)
-        except (PromiseNotInstalled, PromiseWithoutApi) as error:
-            raise Rejection(
-                503, "promise_unavailable", f"{error}; the platform team needs to install it"
-            ) from None
+            raise problems_rejection(422, "invalid_inputs", "invalid inputs", problems)
+        promise = self._promise(config.kratix.promise)
         try:
             rendered = render_request(config, context.document())
         except MappingFailed as failed:
             problem = FieldProblem(failed.field, failed.message)
-            raise Rejection(
-                422, "mapping_failed", _summary("the action's mapping failed", [problem]), (problem,)
+            raise problems_rejection(
+                422, "mapping_failed", "the action's mapping failed", [problem]
             ) from None
         if problems := request_problems(
             rendered, promise, operation=config.operation, allowed_namespaces=config.kratix.allowed_namespaces
         ):
-            raise Rejection(
-                422,
-                "invalid_request",
-                _summary("the Kratix request would be invalid", problems),
-                tuple(problems),
-            )
+            raise problems_rejection(422, "invalid_request", "the Kratix request would be invalid", problems)
         secret_inputs = {
             name
             for name, spec in (user_inputs.get("properties") or {}).items()
@@ -241,6 +238,19 @@ class Intake:
             "timeoutSeconds": config.kratix.timeout_seconds,
         }
 
+    def _promise(self, name: str) -> PromiseApi:
+        """The Promise's API; a Promise that is missing or that port-bridge may not read is a refusal."""
+        try:
+            return self._promises.get(name)
+        except (PromiseNotInstalled, PromiseWithoutApi) as error:
+            raise Rejection(
+                503, "promise_unavailable", f"{error}; the platform team needs to install it"
+            ) from None
+        except ApiException as error:
+            if is_unavailable(error):
+                raise
+            raise promise_refusal(name, error) from None
+
     def _record(
         self, run_id: str, action: str | None, spec: dict[str, Any] | None, rejection: Rejection | None
     ) -> Answer:
@@ -255,16 +265,23 @@ class Intake:
             if isinstance(error, ApiException) and error.status == 409:
                 return self._repeat(run_id, action)
             if not (isinstance(error, ApiException) or is_unavailable(error)):
-                raise
+                log.exception("unexpected error storing the run", extra={"run_id": run_id, "action": action})
             return self._unrecorded(run_id, action, rejection, error)
         name = manifest["metadata"]["name"]
         if rejection is not None:
             log.info("run rejected: %s", rejection.message, extra={"run_id": run_id, "action": action})
             return Answer(
-                rejection.status, rejection.body(run_id), rejection.reason, run_id=run_id, action=action
+                rejection.status,
+                rejection.body(run_id),
+                rejection.reason,
+                run_id=run_id,
+                action=action,
+                closes_run=True,
             )
         log.info("run accepted as ActionRun %s", name, extra={"run_id": run_id, "action": action})
-        return Answer(202, self._accepted_body(run_id), "accepted", run_id=run_id, action=action)
+        return Answer(
+            202, self._accepted_body(run_id), "accepted", run_id=run_id, action=action, closes_run=True
+        )
 
     def _create(self, manifest: dict[str, Any]) -> None:
         try:
@@ -286,10 +303,11 @@ class Intake:
         try:
             existing = self._objects.get(ACTIONRUNS, actionrun_name(run_id), namespace=self._namespace)
         except Exception as error:
-            if not is_unavailable(error):
+            if not (isinstance(error, ApiException) or is_unavailable(error)):
                 raise
-            body = {"error": "kubernetes_unavailable", "message": _kube_message(error), "runId": run_id}
-            return Answer(503, body, "unavailable", {"Retry-After": str(RETRY_AFTER_SECONDS)}, run_id=run_id)
+            body = {"error": "kubernetes_unavailable", "message": kube_message(error), "runId": run_id}
+            retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            return Answer(503, body, "unavailable", retry, run_id=run_id, closes_run=True)
         stored = existing.get("spec") or {}
         if stored.get("runId") != run_id:  # two run ids with the same name: would need a hash collision
             message = f"ActionRun {actionrun_name(run_id)} belongs to run {stored.get('runId')!r}"
@@ -307,14 +325,23 @@ class Intake:
                 rejection["message"],
                 tuple(FieldProblem(e["field"], e["message"]) for e in rejection.get("errors") or ()),
             )
-            return Answer(previous.status, previous.body(run_id), "duplicate", run_id=run_id, action=action)
-        return Answer(200, self._accepted_body(run_id), "duplicate", run_id=run_id, action=action)
+            return Answer(
+                previous.status,
+                previous.body(run_id),
+                "duplicate",
+                run_id=run_id,
+                action=action,
+                closes_run=True,
+            )
+        return Answer(
+            200, self._accepted_body(run_id), "duplicate", run_id=run_id, action=action, closes_run=True
+        )
 
     def _unrecorded(
         self, run_id: str, action: str | None, rejection: Rejection | None, error: Exception
     ) -> Answer:
         """Nothing could be stored: close the run in Port directly so it is not left open."""
-        cause = _kube_message(error)
+        cause = kube_message(error)
         log.error("could not record run: %s", cause, extra={"run_id": run_id, "action": action})
         message = (
             rejection.message
@@ -324,33 +351,25 @@ class Intake:
                 "run the action again"
             )
         )
+        closed = False
         if self._closer is not None:
             try:
                 self._closer.close_failed(run_id, message)
+                closed = True
             except Exception as closing:
                 log.error("could not close the run in Port either: %s", closing, extra={"run_id": run_id})
         if rejection is not None:
             return Answer(
-                rejection.status, rejection.body(run_id), rejection.reason, run_id=run_id, action=action
+                rejection.status,
+                rejection.body(run_id),
+                rejection.reason,
+                run_id=run_id,
+                action=action,
+                closes_run=closed,
             )
         body = {"error": "kubernetes_unavailable", "message": message, "runId": run_id}
-        return Answer(
-            503, body, "unavailable", {"Retry-After": str(RETRY_AFTER_SECONDS)}, run_id=run_id, action=action
-        )
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return Answer(503, body, "unavailable", retry, run_id=run_id, action=action, closes_run=closed)
 
     def _accepted_body(self, run_id: str) -> dict[str, Any]:
         return {"runId": run_id, "actionRun": actionrun_name(run_id), "namespace": self._namespace}
-
-
-def _summary(what: str, problems: list[FieldProblem]) -> str:
-    return f"{what}: " + "; ".join(f"{problem.field} {problem.message}" for problem in problems)
-
-
-def _kube_message(error: Exception) -> str:
-    if isinstance(error, ApiException):
-        try:
-            detail = json.loads(error.body or "{}").get("message") or error.reason
-        except ValueError:
-            detail = error.reason
-        return f"the Kubernetes API answered {error.status}: {detail}"
-    return f"the Kubernetes API is unreachable: {type(error).__name__}"

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-port-signature"
 TIMESTAMP_HEADER = "x-port-timestamp"
+_EPOCH_SECONDS = re.compile(r"-?[0-9]{1,15}")  # ASCII digits only, and few enough to compare with a float
 
 
 class SignatureRejected(Exception):
@@ -55,10 +57,9 @@ def verify(
             if not value
         ]
         raise SignatureRejected(f"missing {' and '.join(missing)} header")
-    try:
-        timestamp = int(raw_timestamp.strip())
-    except ValueError:
-        raise SignatureRejected(f"{TIMESTAMP_HEADER} must be epoch seconds") from None
+    if not _EPOCH_SECONDS.fullmatch(raw_timestamp.strip()):
+        raise SignatureRejected(f"{TIMESTAMP_HEADER} must be epoch seconds")
+    timestamp = int(raw_timestamp.strip())
     if abs(now - timestamp) > window_seconds:
         raise SignatureRejected(f"{TIMESTAMP_HEADER} is outside the {window_seconds} s replay window")
     offered = [part.strip().encode() for part in raw_signature.split() if part.strip().startswith("v1,")]
@@ -83,13 +84,19 @@ def _matches(offered: list[bytes], body: bytes, *, secret: str, timestamp: int) 
 
 
 def _compact_forms(body: bytes) -> list[bytes]:
-    """The body as JS ``JSON.stringify`` and as the agent's ASCII-escaping serialiser would write it."""
+    """The body as JS ``JSON.stringify`` and as the agent's ASCII-escaping serialiser would write it.
+
+    Bodies nested too deep for the parser, or holding text that UTF-8 cannot encode (a lone
+    surrogate), have no such form: only their raw bytes can verify.
+    """
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
-    forms = [
-        json.dumps(parsed, separators=(",", ":"), ensure_ascii=False).encode(),
-        json.dumps(parsed, separators=(",", ":"), ensure_ascii=True).encode(),
-    ]
+    forms = []
+    for ensure_ascii in (False, True):
+        try:
+            forms.append(json.dumps(parsed, separators=(",", ":"), ensure_ascii=ensure_ascii).encode())
+        except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+            continue
     return [form for form in dict.fromkeys(forms) if form != body]

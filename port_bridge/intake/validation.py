@@ -46,10 +46,19 @@ _FORMATS = {"email": "email", "date-time": "date-time", "url": "uri", "ipv4": "i
 _FORMAT_CHECKER = FormatChecker()
 
 
+MAX_MESSAGE_LENGTH = 300  # messages can quote a value a developer typed: keep them readable
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     field: str
     message: str
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_MESSAGE_LENGTH:
+            object.__setattr__(self, "message", self.message[: MAX_MESSAGE_LENGTH - 1] + "…")
+        if len(self.field) > MAX_MESSAGE_LENGTH:
+            object.__setattr__(self, "field", self.field[: MAX_MESSAGE_LENGTH - 1] + "…")
 
     def as_json(self) -> dict[str, str]:
         return {"field": self.field, "message": self.message}

@@ -124,6 +124,17 @@ class PortAction(BaseModel):
     trigger: PortTrigger
     invocation_method: dict[str, Any] = Field(alias="invocationMethod")
 
+    @field_validator("invocation_method")
+    @classmethod
+    def _asynchronous(cls, method: dict[str, Any]) -> dict[str, Any]:
+        if method.get("synchronized", False) is not False:
+            raise ValueError(
+                "synchronized must be false (or left out): port-bridge's runs are asynchronous, it "
+                "reports each run's result when Kratix has finished; with synchronized: true, Port "
+                "(or its execution agent) would close the run as soon as intake answers"
+            )
+        return method
+
 
 class ActionConfig(_Strict):
     """One action file."""

@@ -71,6 +71,8 @@ def test_non_ascii_reserialisation_of_agent_bodies_also_verifies() -> None:
         ),
         (lambda h, b: ({}, b), "missing x-port-signature and x-port-timestamp"),
         (lambda h, b: ({**h, "x-port-timestamp": "yesterday"}, b), "epoch seconds"),
+        (lambda h, b: ({**h, "x-port-timestamp": "1" * 400}, b), "epoch seconds"),  # once an OverflowError
+        (lambda h, b: ({**h, "x-port-timestamp": "\uff11\uff12"}, b), "epoch seconds"),  # fullwidth digits
         (lambda h, b: ({**h, "x-port-signature": h["x-port-signature"][3:]}, b), "v1,"),
         (lambda h, b: ({**h, "x-port-timestamp": str(NOW + 1)}, b), "does not match"),  # signed another time
     ],

@@ -57,6 +57,15 @@ def test_every_problem_is_reported_with_file_and_field(tmp_path: Path, valid: di
         (lambda d: d["kratix"].update(surprise=1), "kratix.surprise: Extra inputs are not permitted"),
         (lambda d: d["action"]["trigger"].update(operation="UPSERT"), "action.trigger.operation"),
         (lambda d: d["kratix"].update(namespace=42), "kratix.namespace: must be a jq expression"),
+        (
+            lambda d: d["action"]["invocationMethod"].update(synchronized=True),
+            "action.invocationMethod: synchronized must be false (or left out): port-bridge's runs are "
+            "asynchronous, it reports each run's result when Kratix has finished",
+        ),
+        (
+            lambda d: d["action"]["invocationMethod"].update(synchronized="{{ true }}"),
+            "action.invocationMethod: synchronized must be false",
+        ),
     ],
 )
 def test_invalid_files(tmp_path: Path, valid: dict[str, Any], change: Any, message: str) -> None:
@@ -64,6 +73,12 @@ def test_invalid_files(tmp_path: Path, valid: dict[str, Any], change: Any, messa
     write(tmp_path, "create-redis.yaml", valid)
     with pytest.raises(ActionConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_actions(tmp_path)
+
+
+def test_asynchronous_actions_load_with_or_without_the_agent(tmp_path: Path, valid: dict[str, Any]) -> None:
+    valid["action"]["invocationMethod"].update(synchronized=False, agent=True)
+    write(tmp_path, "create-redis.yaml", valid)
+    assert load_actions(tmp_path)["create-redis"].action.invocation_method["agent"] is True
 
 
 def test_a_missing_directory(tmp_path: Path) -> None:

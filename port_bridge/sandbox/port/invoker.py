@@ -6,10 +6,12 @@ templates against it, serializes the body as Port's JavaScript does (compact, no
 is, UTF-8), signs ``"<timestamp>.<body>"`` with HMAC-SHA256 under the client secret and sends it.
 
 Variants for the tests of a receiver: a fixed timestamp, a wrong secret, the legacy envelope
-body (§1.4), and the execution agent's style (§5.2), which signs the compact ASCII-escaped JSON
-but sends it re-serialized with spaces. A ``synchronized`` action's run is closed from the HTTP
-answer (2xx is SUCCESS), as Port does. Without a ``body`` template the whole trigger context is
-sent (Port's docs do not say what it sends then).
+body (§1.4), and delivery through Port's execution agent (``sender="agent"``, §5.2, see
+:mod:`~port_bridge.sandbox.port.agent`): the agent's message shape and signing, and its own
+reports to the run from the answer it gets (the run is then marked as routed through the agent,
+as an action with ``agent: true`` is). Sent by Port itself, a ``synchronized`` action's run is
+closed from the HTTP answer (2xx is SUCCESS), as Port does. Without a ``body`` template the
+whole trigger context is sent (Port's docs do not say what it sends then).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Literal
 
 import requests
 
+from port_bridge.sandbox.port.agent import AgentReporter, agent_message, agent_serialised
 from port_bridge.sandbox.port.catalog import action_blueprint
 from port_bridge.sandbox.port.clock import now_iso
 from port_bridge.sandbox.port.errors import PortError
@@ -179,11 +182,20 @@ class ActionInvoker:
             org_id=self._org_id,
         )
         payload = self._resolve(action, context, body_format=body_format, url=url)
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        key = secret if secret is not None else self._client_secret
+        if sender == "agent":
+            payload["agent"] = True
+            self._state.set_run_invocation(run.id, payload=payload)
+            return self._through_agent(run.id, payload, context, stamp=stamp, key=key, timeout=timeout)
         self._state.set_run_invocation(run.id, payload=payload)
-        sent, signed_headers = self._signed(
-            payload["body"], timestamp=timestamp, secret=secret, sender=sender
-        )
-        headers = {**payload["headers"], **signed_headers}
+        sent = port_json(payload["body"])
+        headers = {
+            **payload["headers"],
+            "content-type": "application/json",
+            "x-port-timestamp": stamp,
+            "x-port-signature": sign(sent, secret=key, timestamp=stamp),
+        }
         response = requests.request(
             payload["method"], payload["url"], data=sent, headers=headers, timeout=timeout
         )
@@ -192,6 +204,35 @@ class ActionInvoker:
                 run.id, ok=response.ok, response=_answer(response), status_code=response.status_code
             )
         return Invocation(run.id, payload["url"], payload["method"], headers, sent, context, response)
+
+    def _through_agent(
+        self,
+        run_id: str,
+        payload: Mapping[str, Any],
+        context: Mapping[str, Any],
+        *,
+        stamp: str,
+        key: str,
+        timeout: float,
+    ) -> Invocation:
+        """The run as the execution agent forwards it, and the agent's reports from the answer."""
+        reporter = AgentReporter(self._state, run_id)
+        reporter.before_sending()
+        signed, sent = agent_serialised(agent_message(payload["body"], run_id=run_id, invocation=payload))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Port-Timestamp": stamp,
+            "X-Port-Signature": sign(signed, secret=key, timestamp=stamp),
+        }
+        try:
+            response = requests.request(
+                payload["method"], payload["url"], data=sent, headers=headers, timeout=timeout
+            )
+        except requests.RequestException:
+            reporter.failed()
+            raise
+        reporter.answered(response, synchronized=bool(payload["synchronized"]))
+        return Invocation(run_id, payload["url"], payload["method"], headers, sent, context, response)
 
     def _webhook_action(self, identifier: str) -> dict[str, Any]:
         action = self._state.catalog.find_action(identifier)
@@ -243,21 +284,6 @@ class ActionInvoker:
             return self._state.entity(blueprint, entity)
         except PortError as error:
             raise LookupError(error.message) from None
-
-    def _signed(
-        self, body: Any, *, timestamp: int | str | None, secret: str | None, sender: Sender
-    ) -> tuple[bytes, dict[str, str]]:
-        stamp = str(timestamp if timestamp is not None else int(time.time()))
-        key = secret if secret is not None else self._client_secret
-        if sender == "agent":
-            signed = json.dumps(body, separators=(",", ":")).encode()
-            sent = json.dumps(body).encode()
-            names = ("Content-Type", "X-Port-Timestamp", "X-Port-Signature")
-        else:
-            signed = sent = port_json(body)
-            names = ("content-type", "x-port-timestamp", "x-port-signature")
-        values = ("application/json", stamp, sign(signed, secret=key, timestamp=stamp))
-        return sent, dict(zip(names, values, strict=True))
 
 
 def _flag(value: Any, scope: Mapping[str, Any]) -> bool:

@@ -129,9 +129,13 @@ class Run:
             self._refuse(request, PortError(422, "run_exhausted", message))
 
     def ensure_reportable(self, request: str) -> None:
-        """Refuse a result reported for a synchronized run: Port takes it from the webhook's answer."""
+        """Refuse a result reported for a synchronized run: Port takes it from the webhook's answer.
+
+        Runs routed through the execution agent are the exception: the agent itself reports the
+        result of a synchronized run with a PATCH, so Port must take one for those.
+        """
         self.ensure_open(request)
-        if self.payload is not None and self.payload.get("synchronized"):
+        if self.payload is not None and self.payload.get("synchronized") and not self.payload.get("agent"):
             message = (
                 f"run {self.id} belongs to a synchronized action; its result comes from the webhook's answer"
             )

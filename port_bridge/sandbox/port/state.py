@@ -101,6 +101,11 @@ class PortState:
         with self._lock:
             self._require_run(run_id).payload = copy.deepcopy(payload)
 
+    def set_run_response(self, run_id: str, response: Any) -> None:
+        """The backend's answer, as the execution agent stores it for a synchronized run."""
+        with self._lock:
+            self._require_run(run_id).response = copy.deepcopy(response)
+
     def finish_synchronized_run(self, run_id: str, *, ok: bool, response: Any, status_code: int) -> None:
         """Close a synchronized run from the backend's HTTP answer, as Port does."""
         with self._lock:

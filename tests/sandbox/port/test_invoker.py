@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -328,3 +329,93 @@ def test_templates(template: Any, rendered: Any) -> None:
 def test_a_broken_template_is_a_template_error() -> None:
     with pytest.raises(TemplateError, match="does not compile"):
         render("{{ .[ }}", {})
+
+
+# -- Delivery through Port's execution agent ----------------------------------------------------
+
+AGENT_BEFORE = [
+    "An action message has been received",
+    "Preparing the payload for the request",
+    "Sending the request",
+]
+
+
+def test_the_agent_forwards_the_body_with_what_it_adds(emulator: PortEmulator, receiver: Receiver) -> None:
+    emulator.add_action(_action(receiver.url, headers={"X-Team": "{{ .inputs.name }}"}))
+    invocation = emulator.invoke("create_database", inputs={"name": "orders"}, sender="agent")
+    [delivery] = receiver.deliveries
+    body = json.loads(delivery.body)
+    assert body["runId"] == invocation.run_id and body["inputs"] == {"name": "orders"}
+    assert body["headers"] == {"X-Team": "orders"}  # the action's headers travel in the body...
+    assert "X-Team" not in delivery.headers  # ...not as HTTP headers
+    assert body["payload"]["action"]["invocationMethod"] == {
+        "type": "WEBHOOK",
+        "url": receiver.url,
+        "synchronized": False,
+        "method": "POST",
+        "headers": {"X-Team": "orders"},
+    }  # without "agent": the agent pops it before forwarding
+    assert body["context"] == {"runId": invocation.run_id}
+    assert emulator.run(invocation.run_id).payload["agent"] is True  # type: ignore[index]
+
+
+def test_the_agent_leaves_a_2xx_run_to_the_backend(emulator: PortEmulator, receiver: Receiver) -> None:
+    emulator.add_action(_action(receiver.url))
+    run = emulator.run(emulator.invoke("create_database", sender="agent").run_id)
+    assert run.status == "IN_PROGRESS" and run.patches == []
+    assert [log.message for log in run.logs] == [
+        *AGENT_BEFORE,
+        "Action invocation has completed successfully with status code: 202",
+        "Port agent finished processing the action run",
+    ]
+
+
+def test_the_agent_reports_a_non_2xx_answer_as_failure_twice(
+    emulator: PortEmulator, receiver: Receiver
+) -> None:
+    receiver.status, receiver.answer = 422, {"error": "invalid_inputs", "message": "name is bad"}
+    emulator.add_action(_action(receiver.url))
+    run = emulator.run(emulator.invoke("create_database", sender="agent").run_id)
+    text = '{"error": "invalid_inputs", "message": "name is bad"}'
+    assert run.status == "FAILURE"
+    assert run.summary == f"Failed to invoke the webhook with status code: 422. Response: {text}"
+    assert [log.message for log in run.logs] == [
+        *AGENT_BEFORE,
+        f"Action invocation failed with status code: 422 and response: {text}",
+    ]
+    assert run.patches == [{"status": "FAILURE", "summary": run.summary}]
+    # then the agent's consumer reports "Agent failed to process the run", refused: the run has ended
+    assert [(refusal.request, refusal.reason) for refusal in run.refusals] == [
+        (f"PATCH /v1/actions/runs/{run.id} (execution agent)", "run_exhausted")
+    ]
+    assert len(run.terminal_reports) == 1
+
+
+@pytest.mark.parametrize(("status", "outcome"), [(200, "SUCCESS"), (500, "FAILURE")])
+def test_the_agent_closes_a_synchronized_run_itself(
+    emulator: PortEmulator, receiver: Receiver, status: int, outcome: str
+) -> None:
+    receiver.status, receiver.answer = status, {"result": "done"}
+    emulator.add_action(_action(receiver.url, synchronized=True))
+    run = emulator.run(emulator.invoke("create_database", sender="agent").run_id)
+    assert run.status == outcome and len(run.terminal_reports) == 1
+    assert run.response == {"result": "done"}
+    assert [change.via for change in run.terminal_reports] == ["PATCH"]  # the agent's, not Port's
+    messages = [log.message for log in run.logs]
+    assert messages[3:6] == [
+        f"Action invocation {'has completed successfully' if status == 200 else 'failed'} with status code: "
+        f"{status}" + ("" if status == 200 else ' and response: {"result": "done"}'),
+        "Reporting the run response",
+        "The run response was reported successfully ",
+    ]
+
+
+def test_an_unreachable_backend_is_reported_once_by_the_agent(
+    emulator: PortEmulator, receiver: Receiver
+) -> None:
+    emulator.add_action(_action("http://127.0.0.1:9/webhook"))
+    with pytest.raises(requests.ConnectionError):
+        emulator.invoke("create_database", sender="agent")
+    [run] = emulator.runs()
+    assert (run.status, run.summary) == ("FAILURE", "Agent failed to process the run")
+    assert [log.message for log in run.logs] == AGENT_BEFORE
