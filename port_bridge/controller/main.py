@@ -50,6 +50,7 @@ def run_controller(
         link_template=settings.link_template,
         retention_seconds=settings.retention_seconds,
     )
+    metrics = ControllerMetrics()
     elector = LeaderElector(
         client,
         namespace=settings.namespace,
@@ -58,9 +59,8 @@ def run_controller(
         lease_seconds=settings.lease_seconds,
         renew_deadline_seconds=settings.lease_renew_deadline_seconds,
         retry_seconds=settings.lease_retry_seconds,
+        on_change=metrics.leadership_changed,
     )
-
-    metrics = ControllerMetrics()
     health = _serve_health(settings.controller_bind, metrics, elector, settings.lease_retry_seconds)
 
     def lead(lost: threading.Event) -> None:
@@ -77,7 +77,7 @@ def run_controller(
                 watch_timeout_seconds=watch_timeout_seconds,
                 metrics=metrics,
                 fence=fence,
-                stop_seconds=max(1.0, settings.lease_seconds - settings.lease_renew_deadline_seconds),
+                stop_seconds=elector.stop_margin_seconds,
             )
             if on_started is not None:
                 on_started.append(controller)

@@ -104,17 +104,18 @@ class Controller:
             for run in self._runs.values():
                 self._queue.add(run["metadata"]["name"])
         self._queue.shut_down()
-        for watcher in self._watchers:
-            watcher.stop()
         deadline = time.monotonic() + self._stop_seconds
+        for watcher in self._watchers:
+            watcher.stop(timeout=0)  # close every stream now; joined below
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        for watcher in self._watchers:
-            watcher.stop(timeout=max(0.1, deadline - time.monotonic()))
+        watches_ended = all(
+            watcher.stop(timeout=max(0.0, deadline - time.monotonic())) for watcher in self._watchers
+        )
         stuck = [thread.name for thread in threads if thread.is_alive()]
         if stuck:
             log.error("workers still busy %.0f s after the controller stopped: %s", self._stop_seconds, stuck)
-        else:
+        elif watches_ended:
             self.stopped.set()
         log.info("controller stopped")
 

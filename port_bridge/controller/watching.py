@@ -133,7 +133,8 @@ class Watcher:
         """Close the open watch stream and wait up to ``timeout`` seconds for the thread to end.
 
         Returns whether it ended. It can only be late while a list request or ``on_change`` is
-        under way: a list ends within the client's request timeout.
+        under way: a list ends within the client's request timeout. ``timeout=0`` only asks it to
+        stop (to stop several watchers at once, then join each).
         """
         with self._lock:
             self._stop.set()
@@ -143,10 +144,9 @@ class Watcher:
         if self._thread.ident is None:  # never started
             return True
         self._thread.join(timeout)
-        if self._thread.is_alive():
+        if self._thread.is_alive() and timeout > 0:
             log.warning("the watch of %s did not stop within %.1fs", self._resource.plural, timeout)
-            return False
-        return True
+        return not self._thread.is_alive()
 
     def _run(self) -> None:
         resource_version: str | None = None

@@ -47,6 +47,8 @@ def test_probes_and_metrics_of_a_leader_and_a_standby(
         "port_bridge_work_queue_depth" in metrics
         and "port_bridge_reconcile_duration_seconds_count" in metrics
     )
+    assert 'port_bridge_leader{identity="a"} 1.0' in metrics
+    assert 'port_bridge_leader{identity="b"} 0.0' in get(standby_address, "/metrics").text
 
 
 def _get(url: str) -> requests.Response | None:
