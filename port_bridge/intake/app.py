@@ -54,7 +54,7 @@ def create_app(
         kube_retry_seconds=settings.kube_retry_seconds,
     )
     metrics = IntakeMetrics()
-    readiness = Readiness(client, actions_loaded=len(configured), port_login=port_login)
+    readiness = Readiness(client, actions_loaded=len(configured), port_login=port_login, clock=clock)
 
     app = Flask("port_bridge.intake")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes

@@ -395,21 +395,31 @@ def test_an_unreachable_kubernetes_api_is_503_and_the_run_is_closed_directly(
 
 
 def test_health_readiness_and_metrics(
-    intake_app: Flask, cluster: KubeApiServer, port: PortEmulator, intake_server: WsgiThread
+    cluster: KubeApiServer,
+    port: PortEmulator,
+    kube_client: kubernetes.client.ApiClient,
+    bridge_settings: Settings,
+    project_actions: dict[str, ActionConfig],
 ) -> None:
+    now = [time.time()]
+    intake_app = create_app(
+        bridge_settings, api_client=kube_client, actions=project_actions, clock=lambda: now[0]
+    )
     client = intake_app.test_client()
     assert client.get("/healthz").json == {"status": "alive"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json["checks"] == {"kubernetes": "reachable", "actions": 9}
-    port.invoke("create-postgresql", inputs=GOOD, url=intake_server.url + "/webhook")
-    requests.post(intake_server.url + "/webhook", data=b"{}", timeout=5)
+    with WsgiThread(intake_app) as intake_server:
+        port.invoke("create-postgresql", inputs=GOOD, url=intake_server.url + "/webhook")
+        requests.post(intake_server.url + "/webhook", data=b"{}", timeout=5)
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'port_bridge_http_requests_total{outcome="accepted",route="/webhook"} 1.0' in metrics
     assert 'port_bridge_http_requests_total{outcome="unauthorized",route="/webhook"} 1.0' in metrics
     assert 'port_bridge_http_request_duration_seconds_count{route="/webhook"} 2.0' in metrics
     cluster.stop()
-    time.sleep(5.1)  # readiness answers are kept 5 s
-    not_ready = client.get("/readyz")
+    assert client.get("/readyz").status_code == 200  # the answer is kept 5 s...
+    now[0] += 5.1
+    not_ready = client.get("/readyz")  # ...and then asked again
     assert not_ready.status_code == 503 and not_ready.json["checks"]["kubernetes"].startswith("unreachable")
 
 
