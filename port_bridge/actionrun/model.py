@@ -43,18 +43,18 @@ class _Model(BaseModel):
 # -- spec: what intake stored ------------------------------------------------------------------
 
 
-class FieldProblem(_Model):
+class RecordedProblem(_Model):
     field: str
     message: str
 
 
-class Rejection(_Model):
+class RecordedRejection(_Model):
     """Why intake refused the run: its HTTP answer, and the message the Port run is closed with."""
 
     code: int
     reason: str
     message: str
-    errors: tuple[FieldProblem, ...] = ()
+    errors: tuple[RecordedProblem, ...] = ()
 
 
 class TriggeredBy(_Model):
@@ -104,13 +104,12 @@ class ActionRunSpec(_Model):
     operation: Operation | None = None
     blueprint: str | None = None
     format: str | None = None
-    via_agent: bool = False
     trigger: Trigger = Trigger()
     inputs: dict[str, Any] = Field(default_factory=dict)
     entity: dict[str, Any] | None = None
     request: RequestRef | None = None
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
-    rejection: Rejection | None = None
+    rejection: RecordedRejection | None = None
 
     def document(self) -> dict[str, Any]:
         """What mappings see (README, "What the expressions see"), rebuilt from the stored run."""

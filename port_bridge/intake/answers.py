@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from kubernetes.client import ApiException
 
+from port_bridge.actionrun.model import RecordedProblem, RecordedRejection
 from port_bridge.intake.validation import FieldProblem
 from port_bridge.kube.client import is_unavailable
 
@@ -54,13 +55,24 @@ class Rejection(Exception):
             body["errors"] = [problem.as_json() for problem in self.errors]
         return body
 
-    def as_spec(self) -> dict[str, Any]:
-        return {
-            "code": self.status,
-            "reason": self.reason,
-            "message": self.message,
-            "errors": [problem.as_json() for problem in self.errors],
-        }
+    def record(self) -> RecordedRejection:
+        """The rejection as the ActionRun keeps it."""
+        return RecordedRejection(
+            code=self.status,
+            reason=self.reason,
+            message=self.message,
+            errors=tuple(RecordedProblem(field=p.field, message=p.message) for p in self.errors),
+        )
+
+    @classmethod
+    def recorded(cls, record: RecordedRejection) -> Rejection:
+        """The rejection an ActionRun kept, to answer a repeat delivery as the first one was."""
+        return cls(
+            record.code,
+            record.reason,
+            record.message,
+            tuple(FieldProblem(problem.field, problem.message) for problem in record.errors),
+        )
 
 
 UNEXPECTED = Rejection(

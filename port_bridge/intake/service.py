@@ -24,17 +24,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-import tenacity
 from kubernetes.client import ApiException
 
+from port_bridge.actionrun.model import ActionRunSpec, RequestRef, Trigger
 from port_bridge.intake.agent import forwarded_by_agent, rejection_for_agent
 from port_bridge.intake.answers import (
-    RETRY_AFTER_SECONDS,
     UNEXPECTED,
     Answer,
     Rejection,
     RunCloser,
-    kube_message,
     problems_rejection,
     promise_refusal,
 )
@@ -48,11 +46,12 @@ from port_bridge.intake.payload import (
     run_id_problem,
     shown,
 )
+from port_bridge.intake.recorder import RunRecorder
+from port_bridge.intake.runpage import describe
 from port_bridge.intake.signature import SignatureRejected, verify
 from port_bridge.intake.validation import FieldProblem, InputsValidator, request_problems
 from port_bridge.kratix.catalog import PromiseCatalog, PromiseNotInstalled
 from port_bridge.kratix.promise import PromiseApi, PromiseWithoutApi
-from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_manifest, actionrun_name
 from port_bridge.kube.client import is_unavailable
 from port_bridge.kube.objects import KubeObjects
 from port_bridge.mapping.actions import ActionConfig
@@ -80,7 +79,10 @@ class Intake:
         self._forms = {
             name: InputsValidator(config.action.trigger.user_inputs) for name, config in actions.items()
         }
-        self._closer, self._clock, self._kube_retry_seconds = closer, clock, kube_retry_seconds
+        self._clock = clock
+        self._recorder = RunRecorder(
+            objects=objects, namespace=namespace, closer=closer, kube_retry_seconds=kube_retry_seconds
+        )
 
     @property
     def actions(self) -> Mapping[str, ActionConfig]:
@@ -126,59 +128,25 @@ class Intake:
             refusal = problems_rejection(
                 400, "unsupported_json", "the body holds values port-bridge cannot process", found
             )
-            return self._record(run_id, action, None, refusal)
+            return self._recorder.rejected(run_id, action, refusal)
         try:
-            context = parse_run(document)
-            spec = self._accept(context)
+            spec = self._accept(parse_run(document))
         except PayloadRejected as error:
-            return self._record(run_id, action, None, Rejection(400, "malformed_payload", str(error)))
+            return self._recorder.rejected(run_id, action, Rejection(400, "malformed_payload", str(error)))
         except Rejection as rejection:
-            return self._record(run_id, action, None, rejection)
+            return self._recorder.rejected(run_id, action, rejection)
         except Exception as error:
             if is_unavailable(error):
-                return self._unrecorded(run_id, action, None, error)
+                return self._recorder.unrecorded(run_id, action, None, error)
             log.exception("unexpected error while checking a run", extra={"run_id": run_id, "action": action})
-            return self._record(run_id, action, None, UNEXPECTED)
-        return self._record(run_id, context.action, spec, None)
+            return self._recorder.rejected(run_id, action, UNEXPECTED)
+        return self._recorder.accepted(spec)
 
     def describe(self, run_id: str) -> Answer:
         """What the bridge knows of a run (the page a Port run's link can point to)."""
-        if problem := run_id_problem(run_id):
-            return Answer(400, {"error": "invalid_run_id", "message": problem}, "malformed")
-        try:
-            run = self._objects.get(ACTIONRUNS, actionrun_name(run_id), namespace=self._namespace)
-        except Exception as error:
-            if isinstance(error, ApiException) and error.status == 404:
-                return Answer(
-                    404, {"error": "not_found", "message": f"port-bridge has no run {run_id!r}"}, "not_found"
-                )
-            if not isinstance(error, ApiException) and not is_unavailable(error):
-                raise
-            unavailable = {"error": "kubernetes_unavailable", "message": kube_message(error)}
-            return Answer(503, unavailable, "unavailable", {"Retry-After": str(RETRY_AFTER_SECONDS)})
-        spec, status = run.get("spec") or {}, run.get("status") or {}
-        if spec.get("runId") != run_id:
-            return Answer(
-                404, {"error": "not_found", "message": f"port-bridge has no run {run_id!r}"}, "not_found"
-            )
-        request = spec.get("request") or {}
-        body: dict[str, Any] = {
-            "runId": run_id,
-            "action": spec.get("action"),
-            "operation": spec.get("operation"),
-            "request": {
-                key: request[key] for key in ("apiVersion", "kind", "namespace", "name") if key in request
-            },
-            "receivedAt": spec.get("receivedAt"),
-            "phase": status.get("phase", "Received"),
-            "kratix": {key: value for key, value in (status.get("kratix") or {}).items() if key != "key"},
-            "outcome": status.get("outcome"),
-            "rejection": spec.get("rejection"),
-            "finishedAt": status.get("finishedAt"),
-        }
-        return Answer(200, {key: value for key, value in body.items() if value}, "ok")
+        return describe(run_id, objects=self._objects, namespace=self._namespace)
 
-    def _accept(self, context: RunContext) -> dict[str, Any]:
+    def _accept(self, context: RunContext) -> ActionRunSpec:
         """The ActionRun spec for an acceptable run; raises :class:`Rejection` otherwise."""
         config = self._actions.get(context.action)
         if config is None:
@@ -215,28 +183,27 @@ class Intake:
             for name, spec in (user_inputs.get("properties") or {}).items()
             if isinstance(spec, Mapping) and spec.get("encryption")
         }
-        request: dict[str, Any] = {
-            "promise": promise.promise,
-            "apiVersion": promise.api_version,
-            "kind": promise.kind,
-            "plural": promise.plural,
-            "namespace": rendered.namespace,
-            "name": rendered.name,
-            "labels": rendered.labels,
-        }
-        if rendered.spec is not None:
-            request["spec"] = rendered.spec
-        return {
-            "action": config.identifier,
-            "operation": config.operation,
-            "blueprint": context.blueprint or config.action.trigger.blueprint_identifier,
-            "format": context.format,
-            "trigger": context.trigger,
-            "inputs": {key: value for key, value in context.inputs.items() if key not in secret_inputs},
-            "entity": context.entity,
-            "request": request,
-            "timeoutSeconds": config.kratix.timeout_seconds,
-        }
+        return ActionRunSpec(
+            run_id=context.run_id,
+            action=config.identifier,
+            operation=config.operation,
+            blueprint=context.blueprint or config.action.trigger.blueprint_identifier,
+            format=context.format,
+            trigger=Trigger.model_validate(context.trigger),
+            inputs={key: value for key, value in context.inputs.items() if key not in secret_inputs},
+            entity=context.entity,
+            request=RequestRef(
+                promise=promise.promise,
+                api_version=promise.api_version,
+                kind=promise.kind,
+                plural=promise.plural,
+                namespace=rendered.namespace,
+                name=rendered.name,
+                labels=rendered.labels,
+                spec=rendered.spec,
+            ),
+            timeout_seconds=config.kratix.timeout_seconds,
+        )
 
     def _promise(self, name: str) -> PromiseApi:
         """The Promise's API; a Promise that is missing or that port-bridge may not read is a refusal."""
@@ -250,126 +217,3 @@ class Intake:
             if is_unavailable(error):
                 raise
             raise promise_refusal(name, error) from None
-
-    def _record(
-        self, run_id: str, action: str | None, spec: dict[str, Any] | None, rejection: Rejection | None
-    ) -> Answer:
-        """Store the ActionRun (accepted or rejected) and answer; a repeat gets the first answer."""
-        if rejection is not None:
-            spec = {"action": action or "unknown", "rejection": rejection.as_spec()}
-        assert spec is not None
-        manifest = actionrun_manifest(run_id=run_id, namespace=self._namespace, spec=spec)
-        try:
-            self._create(manifest)
-        except Exception as error:
-            if isinstance(error, ApiException) and error.status == 409:
-                return self._repeat(run_id, action)
-            if not (isinstance(error, ApiException) or is_unavailable(error)):
-                log.exception("unexpected error storing the run", extra={"run_id": run_id, "action": action})
-            return self._unrecorded(run_id, action, rejection, error)
-        name = manifest["metadata"]["name"]
-        if rejection is not None:
-            log.info("run rejected: %s", rejection.message, extra={"run_id": run_id, "action": action})
-            return Answer(
-                rejection.status,
-                rejection.body(run_id),
-                rejection.reason,
-                run_id=run_id,
-                action=action,
-                closes_run=True,
-            )
-        log.info("run accepted as ActionRun %s", name, extra={"run_id": run_id, "action": action})
-        return Answer(
-            202, self._accepted_body(run_id), "accepted", run_id=run_id, action=action, closes_run=True
-        )
-
-    def _create(self, manifest: dict[str, Any]) -> None:
-        try:
-            self._objects.create(ACTIONRUNS, manifest, namespace=self._namespace)
-            return
-        except Exception as error:
-            if not is_unavailable(error):
-                raise
-        for attempt in tenacity.Retrying(
-            retry=tenacity.retry_if_exception(is_unavailable),
-            wait=tenacity.wait_exponential(multiplier=0.1, max=1.0),
-            stop=tenacity.stop_after_delay(self._kube_retry_seconds),
-            reraise=True,
-        ):
-            with attempt:
-                self._objects.create(ACTIONRUNS, manifest, namespace=self._namespace)
-
-    def _repeat(self, run_id: str, action: str | None) -> Answer:
-        try:
-            existing = self._objects.get(ACTIONRUNS, actionrun_name(run_id), namespace=self._namespace)
-        except Exception as error:
-            if not (isinstance(error, ApiException) or is_unavailable(error)):
-                raise
-            body = {"error": "kubernetes_unavailable", "message": kube_message(error), "runId": run_id}
-            retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-            return Answer(503, body, "unavailable", retry, run_id=run_id, closes_run=True)
-        stored = existing.get("spec") or {}
-        if stored.get("runId") != run_id:  # two run ids with the same name: would need a hash collision
-            message = f"ActionRun {actionrun_name(run_id)} belongs to run {stored.get('runId')!r}"
-            return Answer(
-                409,
-                {"error": "run_conflict", "message": message, "runId": run_id},
-                "conflict",
-                run_id=run_id,
-                action=action,
-            )
-        if rejection := stored.get("rejection"):
-            previous = Rejection(
-                rejection["code"],
-                rejection["reason"],
-                rejection["message"],
-                tuple(FieldProblem(e["field"], e["message"]) for e in rejection.get("errors") or ()),
-            )
-            return Answer(
-                previous.status,
-                previous.body(run_id),
-                "duplicate",
-                run_id=run_id,
-                action=action,
-                closes_run=True,
-            )
-        return Answer(
-            200, self._accepted_body(run_id), "duplicate", run_id=run_id, action=action, closes_run=True
-        )
-
-    def _unrecorded(
-        self, run_id: str, action: str | None, rejection: Rejection | None, error: Exception
-    ) -> Answer:
-        """Nothing could be stored: close the run in Port directly so it is not left open."""
-        cause = kube_message(error)
-        log.error("could not record run: %s", cause, extra={"run_id": run_id, "action": action})
-        message = (
-            rejection.message
-            if rejection is not None
-            else (
-                f"port-bridge could not record this run ({cause}); nothing was requested from Kratix, "
-                "run the action again"
-            )
-        )
-        closed = False
-        if self._closer is not None:
-            try:
-                self._closer.close_failed(run_id, message)
-                closed = True
-            except Exception as closing:
-                log.error("could not close the run in Port either: %s", closing, extra={"run_id": run_id})
-        if rejection is not None:
-            return Answer(
-                rejection.status,
-                rejection.body(run_id),
-                rejection.reason,
-                run_id=run_id,
-                action=action,
-                closes_run=closed,
-            )
-        body = {"error": "kubernetes_unavailable", "message": message, "runId": run_id}
-        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        return Answer(503, body, "unavailable", retry, run_id=run_id, action=action, closes_run=closed)
-
-    def _accepted_body(self, run_id: str) -> dict[str, Any]:
-        return {"runId": run_id, "actionRun": actionrun_name(run_id), "namespace": self._namespace}

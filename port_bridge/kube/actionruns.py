@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-from collections.abc import Mapping
 from typing import Any
 
+from port_bridge.actionrun.model import ActionRunSpec
 from port_bridge.kube.objects import Resource
 
 ACTIONRUNS = Resource("port-bridge.io", "v1alpha1", "actionruns")
@@ -44,22 +44,18 @@ def now_rfc3339() -> str:
     return datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def actionrun_manifest(
-    *,
-    run_id: str,
-    namespace: str,
-    spec: Mapping[str, Any],
-) -> dict[str, Any]:
-    """The ActionRun for a run; ``spec`` holds everything but the run id and receive time."""
-    labels = {ACTION_LABEL: label_value(spec.get("action")), RUN_ID_LABEL: label_value(run_id)}
+def actionrun_manifest(spec: ActionRunSpec, *, namespace: str) -> dict[str, Any]:
+    """The ActionRun that records a run (stamped with the time it was received, unless it has one)."""
+    labels = {ACTION_LABEL: label_value(spec.action), RUN_ID_LABEL: label_value(spec.run_id)}
+    stamped = spec if spec.received_at else spec.model_copy(update={"received_at": now_rfc3339()})
     return {
         "apiVersion": ACTIONRUNS.api_version,
         "kind": KIND,
         "metadata": {
-            "name": actionrun_name(run_id),
+            "name": actionrun_name(spec.run_id),
             "namespace": namespace,
             "labels": {key: value for key, value in labels.items() if value},
-            "annotations": {RUN_ID_ANNOTATION: run_id},
+            "annotations": {RUN_ID_ANNOTATION: spec.run_id},
         },
-        "spec": {"runId": run_id, "receivedAt": now_rfc3339(), **spec},
+        "spec": stamped.to_json(),
     }

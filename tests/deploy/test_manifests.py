@@ -46,6 +46,7 @@ from kubernetes.client import ApiException, CoreV1Api, CustomObjectsApi
 from pydantic import AliasChoices
 
 import port_bridge
+from port_bridge.actionrun.model import ActionRunSpec
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_manifest
 from port_bridge.mapping.actions import load_actions
 from port_bridge.sandbox.kube import KubeApiServer
@@ -941,23 +942,25 @@ def test_the_install_applies_and_serves_actionruns(
 
     custom = CustomObjectsApi(kube_client)
     run = actionrun_manifest(
-        run_id="r_DeployCheck01",
+        ActionRunSpec.model_validate(
+            {
+                "runId": "r_DeployCheck01",
+                "action": "create-redis",
+                "operation": "CREATE",
+                "blueprint": "redis",
+                "inputs": {"size": "small"},
+                "request": {
+                    "promise": "redis",
+                    "apiVersion": "marketplace.kratix.io/v1alpha1",
+                    "kind": "redis",
+                    "plural": "redis",
+                    "namespace": "default",
+                    "name": "cache",
+                    "spec": {"size": "small"},
+                },
+            }
+        ),
         namespace=namespace,
-        spec={
-            "action": "create-redis",
-            "operation": "CREATE",
-            "blueprint": "redis",
-            "inputs": {"size": "small"},
-            "request": {
-                "promise": "redis",
-                "apiVersion": "marketplace.kratix.io/v1alpha1",
-                "kind": "redis",
-                "plural": "redis",
-                "namespace": "default",
-                "name": "cache",
-                "spec": {"size": "small"},
-            },
-        },
     )
     group, version, plural = ACTIONRUNS.group, ACTIONRUNS.version, ACTIONRUNS.plural
     created: Manifest = cast(

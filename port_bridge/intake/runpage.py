@@ -1,0 +1,66 @@
+"""``GET /runs/<run id>``: what the bridge knows of a run, for the link on the Port run.
+
+Read from the run's ActionRun (typed), so the page shows exactly what the controller recorded:
+the request, where Kratix stands, the outcome, or the rejection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubernetes.client import ApiException
+
+from port_bridge.actionrun.model import ActionRun, MalformedActionRun
+from port_bridge.intake.answers import RETRY_AFTER_SECONDS, Answer, kube_message
+from port_bridge.intake.payload import run_id_problem
+from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
+from port_bridge.kube.client import is_unavailable
+from port_bridge.kube.objects import KubeObjects
+
+
+def describe(run_id: str, *, objects: KubeObjects, namespace: str) -> Answer:
+    if problem := run_id_problem(run_id):
+        return Answer(400, {"error": "invalid_run_id", "message": problem}, "malformed")
+    not_found = Answer(
+        404, {"error": "not_found", "message": f"port-bridge has no run {run_id!r}"}, "not_found"
+    )
+    try:
+        run = ActionRun.from_object(objects.get(ACTIONRUNS, actionrun_name(run_id), namespace=namespace))
+    except MalformedActionRun as malformed:
+        unreadable = {"error": "malformed_actionrun", "message": f"its ActionRun cannot be read: {malformed}"}
+        return Answer(500, unreadable, "malformed")
+    except Exception as error:
+        if isinstance(error, ApiException) and error.status == 404:
+            return not_found
+        if not isinstance(error, ApiException) and not is_unavailable(error):
+            raise
+        unavailable = {"error": "kubernetes_unavailable", "message": kube_message(error)}
+        return Answer(503, unavailable, "unavailable", {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    spec, status = run.spec, run.status
+    if spec.run_id != run_id:
+        return not_found
+    request = spec.request
+    body: dict[str, Any] = {
+        "runId": run_id,
+        "action": spec.action,
+        "operation": spec.operation,
+        "request": (
+            {
+                "apiVersion": request.api_version,
+                "kind": request.kind,
+                "namespace": request.namespace,
+                "name": request.name,
+            }
+            if request is not None
+            else None
+        ),
+        "receivedAt": spec.received_at,
+        "phase": status.phase or "Received",
+        "kratix": status.kratix.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"key"})
+        if status.kratix is not None
+        else None,
+        "outcome": status.outcome.to_json() if status.outcome is not None else None,
+        "rejection": spec.rejection.to_json() if spec.rejection is not None else None,
+        "finishedAt": status.finished_at,
+    }
+    return Answer(200, {key: value for key, value in body.items() if value}, "ok")
