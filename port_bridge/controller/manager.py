@@ -86,6 +86,7 @@ class Controller:
             options=options,
             clock=clock,
             fence=self._fence.check,
+            recording_threads=workers,
         )
 
     def run(self, stop: threading.Event) -> None:
@@ -109,6 +110,7 @@ class Controller:
             watcher.stop(timeout=0)  # close every stream now; joined below
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.reconciler.close()
         watches_ended = all(
             watcher.stop(timeout=max(0.0, deadline - time.monotonic())) for watcher in self._watchers
         )

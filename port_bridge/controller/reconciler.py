@@ -6,9 +6,10 @@ The parts: :mod:`.requests` (the Kratix request), :mod:`.outbox` (reporting to P
 :mod:`.entity` (the catalog entity), :mod:`.records` (writing status), :mod:`.messages` (texts).
 
 The order that makes a crash harmless: Kratix's state and the journal lines it brings are
-recorded with what Port has had; an **outcome is written to the ActionRun before any report of
-it** (a successor reports the same outcome, never decides again); the entity goes to Port before
-the one terminal status; then the run is marked finished and collected after its retention.
+recorded with what Port has had; an **outcome is written to the ActionRun before the terminal
+status goes out** (its journal lines and the entity go to Port meanwhile), so a successor reports
+the same outcome and never decides again; the entity goes to Port before the one terminal status;
+then the run is marked finished and collected after its retention.
 
 Errors (:mod:`.errors`): a permanent one before the outcome becomes the outcome (FAILURE naming
 it); a permanent one while reporting leaves only the terminal status to send ("bare"); temporary
@@ -21,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,10 +88,13 @@ class Reconciler:
         options: Options,
         clock: Callable[[], float] = time.time,
         fence: Callable[[], None] = lambda: None,
+        recording_threads: int = 4,
     ) -> None:
         self._actions, self._run_lookup, self._metrics = actions, run_lookup, metrics
         self._options, self._clock, self._fence, self._port = options, clock, fence, port
         self._records = RunRecords(objects, remember=remember, before_write=fence)
+        # Outcomes are written while the journal goes to Port, off the path a developer waits on.
+        self._recorder = ThreadPoolExecutor(max_workers=recording_threads, thread_name_prefix="record")
         self._requests = KratixRequests(
             objects=objects, promises=promises, lookup=request_lookup, remember=remember_request
         )
@@ -221,10 +226,19 @@ class Reconciler:
                 "outcome": outcome,
             }
         )
-        return self._report(self._records.write(run, status))
+        recording = self._recorder.submit(self._records.write, run, status)
+        return self._report(run.with_status(status), recording=recording)
 
-    def _report(self, run: ActionRun) -> float | None:
-        """Deliver the journal, then the catalog entity, then the one terminal status."""
+    def _report(self, run: ActionRun, *, recording: Future[ActionRun] | None = None) -> float | None:
+        """Deliver the journal, then the catalog entity, then the one terminal status.
+
+        ``recording`` is the write of the outcome, still under way: the journal and the entity do
+        not wait for it, the terminal status does (the outcome is recorded before it is reported).
+        """
+
+        def recorded() -> ActionRun:
+            return recording.result() if recording is not None else run
+
         status = run.status
         outcome, reported = status.outcome, status.reported
         assert outcome is not None
@@ -233,27 +247,32 @@ class Reconciler:
                 delivery = self._outbox.deliver(run, status)
             except PermanentError as failure:
                 log.warning("reporting the run failed (%s); sending only its end", failure, extra=_about(run))
-                return self._report(self._records.write(run, _bare(status)))
+                return self._report(self._records.write(recorded(), _bare(status)))
             reported = delivery.reported
             if delivery.closed is not None:
-                return self._finish(run, status, reported, closed=delivery.closed)
+                return self._finish(recorded(), status, reported, closed=delivery.closed)
             if delivery.unavailable is not None:
-                self._records.write(run, status.model_copy(update={"reported": reported}))
+                self._records.write(recorded(), status.model_copy(update={"reported": reported}))
                 raise delivery.unavailable
             if outcome.result == SUCCESS and reported.entity is None:
                 try:
                     identifier = self._entity.write(run)
                 except Exception as error:
-                    self._records.write(run, status.model_copy(update={"reported": reported}))
+                    self._records.write(recorded(), status.model_copy(update={"reported": reported}))
                     if kind_of(error) is ErrorKind.PERMANENT:
-                        return self._report(self._records.write(run, _bare(status)))
+                        return self._report(self._records.write(recorded(), _bare(status)))
                     raise
                 reported = reported.model_copy(update={"entity": identifier})
+        run = recorded()
         delivery = self._outbox.close(run, outcome, reported)
         if delivery.unavailable is not None:
             self._records.write(run, status.model_copy(update={"reported": delivery.reported}))
             raise delivery.unavailable
         return self._finish(run, status, delivery.reported, closed=delivery.closed)
+
+    def close(self) -> None:
+        """Wait for outcome writes still under way (the controller is stopping)."""
+        self._recorder.shutdown(wait=True)
 
     def _finish(
         self, run: ActionRun, status: ActionRunStatus, reported: Reported, *, closed: str | None = None

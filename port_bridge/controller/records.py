@@ -35,7 +35,8 @@ class RunRecords:
         if not changes:
             return run
         updated = self.write_raw(run.name, run.namespace, run.resource_version, changes)
-        return ActionRun.from_object(updated)
+        version = (updated.get("metadata") or {}).get("resourceVersion")
+        return run.model_copy(update={"status": status, "resource_version": version})
 
     def write_raw(
         self, name: str, namespace: str, resource_version: str | None, changes: Mapping[str, Any]
