@@ -24,7 +24,8 @@ def test_a_deposed_leader_sends_nothing_more(
     kube_client: kubernetes.client.ApiClient,
 ) -> None:
     bridge = bridge_without_controller
-    leader = start_controller(identity="a")
+    # A margin of 4 s (lease 6 s, renew deadline 2 s): wide enough for a loaded machine.
+    leader = start_controller(identity="a", lease_seconds=6, lease_renew_deadline_seconds=2.0)
     wait_for(lambda: leader.controllers, what="a to lead")
     controller = leader.controllers[0]
     bridge.port.faults.server_error(503, method="POST", path=r"/v1/actions/runs/.*/logs", times=None)

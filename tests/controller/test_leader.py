@@ -240,15 +240,16 @@ def test_the_deposed_leader_stops_before_another_replica_leads(
 ) -> None:
     journal: list[str] = []
     a_client, a_configuration = client_of_its_own(kube)
-    a = Candidate(a_client, "a", journal=journal).start()
-    b = Candidate(kube_client, "b", journal=journal)
+    # A margin of 3 s (lease 4 s, renew deadline 1 s): wide enough for a loaded machine.
+    a = Candidate(a_client, "a", journal=journal, lease_seconds=4).start()
+    b = Candidate(kube_client, "b", journal=journal, lease_seconds=4)
     try:
         wait_for(a.elector.leading.is_set)
         b.start()
         a_configuration.host = closed_port_url()  # a loses the API server; b still reaches it
-        wait_for(b.elector.leading.is_set, timeout=10)
+        wait_for(b.elector.leading.is_set, timeout=15)
         assert journal == ["a leads", "a stopped", "b leads"]
-        assert a.elector.stop_margin_seconds == 1.0
+        assert a.elector.stop_margin_seconds == 3.0
     finally:
         a.shut_down()
         b.shut_down()
