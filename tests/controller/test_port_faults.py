@@ -6,12 +6,11 @@ bridge sends conforms to Port's spec.
 
 from __future__ import annotations
 
-import time
-
 from kubernetes.client import ApiClient
 
+from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
 from port_bridge.kube.objects import KubeObjects, Resource
-from tests.conftest import Bridge
+from tests.conftest import BRIDGE_NAMESPACE, Bridge
 from tests.waiting import wait_for
 
 REDIS = Resource("marketplace.kratix.io", "v1alpha1", "redis")
@@ -58,8 +57,13 @@ def test_reports_go_out_when_port_comes_back(bridge: Bridge, kube_client: ApiCli
             for item in items
         )
 
+    def decided(run_id: str) -> bool:
+        record = objects.get(ACTIONRUNS, actionrun_name(run_id), namespace=BRIDGE_NAMESPACE)
+        return ((record.get("status") or {}).get("outcome") or {}).get("result") == "SUCCESS"
+
     wait_for(all_reconciled, timeout=15)  # Kratix finished while Port was unreachable
-    time.sleep(1.0)
+    # The bridge has seen it too: each outcome is recorded, waiting for Port.
+    wait_for(lambda: all(decided(run_id) for run_id in run_ids), timeout=15, what="the outcomes recorded")
     assert {bridge.port.run(run_id).status for run_id in run_ids} == {"IN_PROGRESS"}
     bridge.port.faults.port_up()
     for run_id in run_ids:
