@@ -81,7 +81,7 @@ def controllers(bridge_env: dict[str, str]) -> Iterator[Callable[[], ControllerP
 
 @pytest.fixture
 def slow_kratix_bridge(
-    port: PortEmulator, intake_server: Any, cluster: KubeApiServer, start_kratix: StartKratix
+    port: PortEmulator, intake_server: WsgiThread, cluster: KubeApiServer, start_kratix: StartKratix
 ) -> Bridge:
     kratix = start_kratix(timings=Timings(pickup=0.01, pipeline=0.5, works=0.05))
     return Bridge(port, intake_server, cluster, kratix)

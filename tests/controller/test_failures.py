@@ -12,7 +12,7 @@ import yaml
 
 from port_bridge.kube.objects import KubeObjects, Resource
 from port_bridge.mapping.actions import ActionConfig, load_action_file
-from port_bridge.sandbox.kratix import Behaviour, Era
+from port_bridge.sandbox.kratix import Behaviour, Era, KratixSimulator
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.port import Run
 from tests.conftest import REPO, Bridge, MakeBridge, with_timeout
@@ -28,7 +28,7 @@ def failed(run: Run, *, summary: str) -> None:
     assert len(run.terminal_reports) == 1
 
 
-def kratix_of(bridge: Bridge) -> Any:
+def kratix_of(bridge: Bridge) -> KratixSimulator:
     assert bridge.kratix is not None
     return bridge.kratix
 
