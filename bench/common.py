@@ -64,18 +64,18 @@ class _WatchTrackingEmulator(KubeEmulator):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.open_watches: dict[int, OpenWatch] = {}
+        self.streaming: dict[int, OpenWatch] = {}
         self._watch_ids = itertools.count()
 
     async def _watch(self, request: Any, served: Any, target: Any) -> Any:
         transport = request.raw.transport
         peer = transport.get_extra_info("peername") if transport is not None else None
         watch_id = next(self._watch_ids)
-        self.open_watches[watch_id] = OpenWatch(peer[1] if peer else 0, target.plural, target.namespace)
+        self.streaming[watch_id] = OpenWatch(peer[1] if peer else 0, target.plural, target.namespace)
         try:
             return await super()._watch(request, served, target)
         finally:
-            del self.open_watches[watch_id]
+            del self.streaming[watch_id]
 
 
 def _prepare_cluster(server: KubeApiServer, shared: Path) -> None:
@@ -117,7 +117,7 @@ def _answer(server: KubeApiServer, command: str, argument: Any) -> Any:
         return server.call(lambda: dict(emulator.requests_served))
     if command == "open_watches":
         assert isinstance(emulator, _WatchTrackingEmulator)
-        return server.call(lambda: list(emulator.open_watches.values()))
+        return server.call(lambda: list(emulator.streaming.values()))
     if command == "internal_errors":
         return server.call(lambda: [repr(error) for error in emulator.internal_errors])
     if command == "write_kubeconfig":

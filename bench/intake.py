@@ -60,11 +60,13 @@ from bench.common import (
 )
 from port_bridge.intake.server import IntakeServer
 from port_bridge.mapping.actions import load_actions
+from port_bridge.port.client import PortClient
 from port_bridge.sandbox.port import PortEmulator, port_json, render, sign, trigger_context
 from port_bridge.sandbox.port.runs import new_run_id
 from port_bridge.sandbox.port.state import user_id_for
 from port_bridge.sandbox.shared import locate_shared_dir, require_file
 from port_bridge.settings import Settings
+from port_bridge.startup import PortLogin
 
 ACTION = "create-postgresql"
 USER_EMAIL = "developer@example.com"
@@ -245,7 +247,11 @@ def drive(url: str, payloads: Sequence[bytes], *, concurrency: int, secret: str)
 
 def gunicorn_options(settings: Settings) -> list[str]:
     """The floor's gunicorn flags: read from intake's own gunicorn configuration, so they match."""
-    cfg = IntakeServer(settings).cfg
+    secret = settings.port_client_secret.get_secret_value()
+    with PortClient(settings.port_api_url, client_id=settings.port_client_id, client_secret=secret) as client:
+        cfg = IntakeServer(
+            settings, port_login=PortLogin(client, secret=secret)
+        ).cfg  # the login is not tried
     flags = [
         f"--workers={cfg.workers}",
         f"--worker-class={cfg.worker_class_str}",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import kubernetes
 import pytest
@@ -90,7 +90,10 @@ def kube_client(kube: KubeApiServer) -> Iterator[kubernetes.client.ApiClient]:
 # --- Kratix simulator ---
 
 FAST_KRATIX = Timings(pickup=0.005, pipeline=0.02, works=0.01, delete_pipeline=0.02)
-StartKratix = Callable[..., KratixSimulator]
+
+
+class StartKratix(Protocol):
+    def __call__(self, *, era: Era = ..., timings: Timings = ...) -> KratixSimulator: ...
 
 
 @pytest.fixture
@@ -241,6 +244,14 @@ def intake_server(intake_app: Flask) -> Iterator[WsgiThread]:
 FAST_LEASE = {"lease_seconds": 3, "lease_renew_deadline_seconds": 2.0, "lease_retry_seconds": 0.2}
 
 
+class StartController(Protocol):
+    """Start a controller with these actions; keywords override its Settings (``identity=``...)."""
+
+    def __call__(
+        self, *, actions: dict[str, ActionConfig] | None = None, **overrides: object
+    ) -> RunningController: ...
+
+
 class RunningController:
     """A controller (with leader election) running in a thread against the emulators."""
 
@@ -302,11 +313,11 @@ def start_controller(
     controller_settings: Settings,
     project_actions: dict[str, ActionConfig],
     port_client: PortClient,
-) -> Iterator[Callable[..., RunningController]]:
+) -> Iterator[StartController]:
     """Start a controller (``identity=`` for a second replica); all are stopped at the end."""
     running: list[RunningController] = []
 
-    def start(*, actions: dict[str, ActionConfig] | None = None, **overrides: Any) -> RunningController:
+    def start(*, actions: dict[str, ActionConfig] | None = None, **overrides: object) -> RunningController:
         settings = controller_settings.model_copy(update=overrides)
         controller = RunningController(settings, kube_client, actions or project_actions, port_client).start()
         running.append(controller)
@@ -357,7 +368,7 @@ def bridge(
     intake_server: WsgiThread,
     cluster: KubeApiServer,
     start_kratix: StartKratix,
-    start_controller: Callable[..., RunningController],
+    start_controller: StartController,
 ) -> Bridge:
     """Intake, one controller and a current-era Kratix, all running."""
     kratix = start_kratix()
@@ -373,6 +384,19 @@ def bridge_without_controller(
     return Bridge(port, intake_server, cluster, start_kratix())
 
 
+class MakeBridge(Protocol):
+    """A bridge with its own actions, Kratix era and timings; keywords override controller Settings."""
+
+    def __call__(
+        self,
+        *,
+        actions: dict[str, ActionConfig] | None = None,
+        era: Era = ...,
+        timings: Timings = ...,
+        **controller_settings: object,
+    ) -> Bridge: ...
+
+
 @pytest.fixture
 def make_bridge(
     port: PortEmulator,
@@ -381,8 +405,8 @@ def make_bridge(
     bridge_settings: Settings,
     project_actions: dict[str, ActionConfig],
     start_kratix: StartKratix,
-    start_controller: Callable[..., RunningController],
-) -> Iterator[Callable[..., Bridge]]:
+    start_controller: StartController,
+) -> Iterator[MakeBridge]:
     """A bridge with its own ``actions``, Kratix ``era`` and ``timings`` (controller settings as keywords)."""
     servers: list[WsgiThread] = []
 
@@ -391,7 +415,7 @@ def make_bridge(
         actions: dict[str, ActionConfig] | None = None,
         era: Era = Era.CURRENT,
         timings: Timings = FAST_KRATIX,
-        **controller_settings: Any,
+        **controller_settings: object,
     ) -> Bridge:
         configured = actions or project_actions
         server = WsgiThread(create_app(bridge_settings, api_client=kube_client, actions=configured)).start()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 T = TypeVar("T")
 
 
 def wait_for(
-    condition: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.01, what: str = ""
+    condition: Callable[[], T | Literal[False] | None],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.01,
+    what: str = "",
 ) -> T:
     """Return the first truthy value ``condition`` gives; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

@@ -26,7 +26,7 @@ from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.port import PortEmulator, Run
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
-from tests.conftest import BRIDGE_NAMESPACE, Bridge, RunningController, StartKratix, with_timeout
+from tests.conftest import BRIDGE_NAMESPACE, Bridge, StartController, StartKratix, with_timeout
 from tests.waiting import wait_for
 
 POSTGRES = Resource("marketplace.kratix.io", "v1alpha2", "postgresqls")
@@ -81,7 +81,7 @@ def controllers(bridge_env: dict[str, str]) -> Iterator[Callable[[], ControllerP
 
 @pytest.fixture
 def slow_kratix_bridge(
-    port: PortEmulator, intake_server: Any, cluster: KubeApiServer, start_kratix: StartKratix
+    port: PortEmulator, intake_server: WsgiThread, cluster: KubeApiServer, start_kratix: StartKratix
 ) -> Bridge:
     kratix = start_kratix(timings=Timings(pickup=0.01, pipeline=0.5, works=0.05))
     return Bridge(port, intake_server, cluster, kratix)
@@ -195,7 +195,7 @@ def test_killed_while_sending_the_terminal_status(
 
 def test_a_crash_between_creating_the_request_and_recording_it_adopts_the_request(
     bridge_without_controller: Bridge,
-    start_controller: Callable[..., RunningController],
+    start_controller: StartController,
     kube_client: kubernetes.client.ApiClient,
     sample_requests: dict[str, Any],
 ) -> None:
@@ -217,7 +217,7 @@ def test_a_crash_between_creating_the_request_and_recording_it_adopts_the_reques
 
 def test_two_controllers_only_the_leader_acts_and_the_other_takes_over(
     bridge_without_controller: Bridge,
-    start_controller: Callable[..., RunningController],
+    start_controller: StartController,
 ) -> None:
     bridge = bridge_without_controller
     a = start_controller(identity="controller-a")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,10 @@ import yaml
 
 from port_bridge.kube.objects import KubeObjects, Resource
 from port_bridge.mapping.actions import ActionConfig, load_action_file
-from port_bridge.sandbox.kratix import Behaviour, Era
+from port_bridge.sandbox.kratix import Behaviour, Era, KratixSimulator
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.port import Run
-from tests.conftest import REPO, Bridge, with_timeout
+from tests.conftest import REPO, Bridge, MakeBridge, with_timeout
 from tests.waiting import wait_for
 
 POSTGRES = Resource("marketplace.kratix.io", "v1alpha2", "postgresqls")
@@ -29,15 +28,13 @@ def failed(run: Run, *, summary: str) -> None:
     assert len(run.terminal_reports) == 1
 
 
-def kratix_of(bridge: Bridge) -> Any:
+def kratix_of(bridge: Bridge) -> KratixSimulator:
     assert bridge.kratix is not None
     return bridge.kratix
 
 
 @pytest.mark.parametrize("era", [Era.Y2024, Era.CURRENT])
-def test_a_failed_pipeline_fails_the_run_with_kratixs_message(
-    era: Era, make_bridge: Callable[..., Bridge]
-) -> None:
+def test_a_failed_pipeline_fails_the_run_with_kratixs_message(era: Era, make_bridge: MakeBridge) -> None:
     bridge = make_bridge(era=era)
     kratix_of(bridge).behave(Behaviour(configure="fail"))
     run = bridge.run_to_end("create-postgresql", ORDERS)
@@ -46,7 +43,7 @@ def test_a_failed_pipeline_fails_the_run_with_kratixs_message(
     assert bridge.port.entity("postgresql", "default.orders") is None
 
 
-def test_a_legacy_kratix_failure_is_found_on_the_pipeline_job(make_bridge: Callable[..., Bridge]) -> None:
+def test_a_legacy_kratix_failure_is_found_on_the_pipeline_job(make_bridge: MakeBridge) -> None:
     bridge = make_bridge(era=Era.LEGACY)
     kratix_of(bridge).behave(Behaviour(configure="fail"))
     run = bridge.run_to_end("create-postgresql", ORDERS)
@@ -67,7 +64,7 @@ def test_a_legacy_kratix_failure_is_found_on_the_pipeline_job(make_bridge: Calla
 def test_what_kratix_never_fails_ends_at_the_actions_timeout(
     behaviour: Behaviour,
     stuck_at: str,
-    make_bridge: Callable[..., Bridge],
+    make_bridge: MakeBridge,
     project_actions: dict[str, ActionConfig],
 ) -> None:
     bridge = make_bridge(actions=with_timeout(project_actions, 2.0))
@@ -155,7 +152,7 @@ def rds_actions(
 
 
 def test_multi_pipeline_progress_and_a_failed_delete_pipeline(
-    make_bridge: Callable[..., Bridge], rds_actions: dict[str, ActionConfig]
+    make_bridge: MakeBridge, rds_actions: dict[str, ActionConfig]
 ) -> None:
     bridge = make_bridge(actions=rds_actions)
     for name in ("create-rds", "delete-rds"):
@@ -183,7 +180,7 @@ def test_a_promise_deleted_under_a_running_request(
 
 
 def test_a_link_template_that_cannot_be_filled_fails_the_run_before_kratix_is_asked(
-    make_bridge: Callable[..., Bridge], kube_client: kubernetes.client.ApiClient
+    make_bridge: MakeBridge, kube_client: kubernetes.client.ApiClient
 ) -> None:
     bridge = make_bridge(link_template="https://bridge.example.com/runs/{runId}")
     run = bridge.run_to_end("create-postgresql", ORDERS)
@@ -192,7 +189,7 @@ def test_a_link_template_that_cannot_be_filled_fails_the_run_before_kratix_is_as
     assert KubeObjects(kube_client).list(POSTGRES, namespace="default")["items"] == []
 
 
-def test_the_runs_link_is_filled_from_the_template(make_bridge: Callable[..., Bridge]) -> None:
+def test_the_runs_link_is_filled_from_the_template(make_bridge: MakeBridge) -> None:
     bridge = make_bridge(link_template="https://bridge.example.com/runs/{run_id}?request={namespace}/{name}")
     run = bridge.run_to_end("create-postgresql", ORDERS)
     assert run.status == "SUCCESS"

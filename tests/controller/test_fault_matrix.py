@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import kubernetes
 import pytest
+from kubernetes.client.rest import RESTResponse
 
 from port_bridge.intake.app import create_app
 from port_bridge.intake.closing import PortRunCloser
@@ -24,11 +25,13 @@ from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
 from port_bridge.kube.objects import KubeObjects
 from port_bridge.mapping.actions import ActionConfig
 from port_bridge.port.client import PortClient
+from port_bridge.port.transport import Json
+from port_bridge.sandbox.kratix import Behaviour
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.port import PortEmulator, Run
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
-from tests.conftest import BRIDGE_NAMESPACE, Bridge
+from tests.conftest import BRIDGE_NAMESPACE, Bridge, MakeBridge, PortApi, StartController, with_timeout
 from tests.waiting import wait_for
 
 CACHE = {"name": "cache"}
@@ -66,15 +69,15 @@ class FaultyPortClient(PortClient):
         if self._injected.port_method == method and self._injected.port_when(kwargs):
             self._injected.fire(f"PortClient.{method}")
 
-    def patch_run(self, run_id: str, **kwargs: Any) -> Any:
+    def patch_run(self, run_id: str, **kwargs: Any) -> Json:
         self._maybe_fail("patch_run", kwargs)
         return super().patch_run(run_id, **kwargs)
 
-    def add_run_log(self, run_id: str, message: str, **kwargs: Any) -> Any:
+    def add_run_log(self, run_id: str, message: str, **kwargs: Any) -> Json:
         self._maybe_fail("add_run_log", kwargs)
         return super().add_run_log(run_id, message, **kwargs)
 
-    def upsert_entity(self, blueprint: str, entity: Mapping[str, Any], **kwargs: Any) -> Any:
+    def upsert_entity(self, blueprint: str, entity: Mapping[str, Any], **kwargs: Any) -> Json:
         self._maybe_fail("upsert_entity", kwargs)
         return super().upsert_entity(blueprint, entity, **kwargs)
 
@@ -92,14 +95,14 @@ def port_client(port: PortEmulator, injected: Injected) -> Iterator[PortClient]:
         yield client
 
 
-class FaultyApiClient(kubernetes.client.ApiClient):  # type: ignore[misc]
+class FaultyApiClient(kubernetes.client.ApiClient):
     """The official client, raising an injected bug on the calls ``injected.kube_call`` names."""
 
     def __init__(self, configuration: kubernetes.client.Configuration, injected: Injected) -> None:
         super().__init__(configuration)
         self._injected = injected
 
-    def call_api(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    def call_api(self, method: str, url: str, *args: Any, **kwargs: Any) -> RESTResponse:
         call = self._injected.kube_call
         path = urlsplit(url).path
         if call is not None and method == call[0] and re.search(call[1], path):
@@ -116,14 +119,24 @@ def kube_client(kube: KubeApiServer, injected: Injected) -> Iterator[kubernetes.
         yield client
 
 
+@dataclass(frozen=True)
+class Route:
+    """Where a step's call goes: a Kubernetes verb on a plural (and subresource), or a Port route."""
+
+    side: Literal["kube", "port"]
+    verb: str  # Kubernetes verb, or Port's HTTP method
+    where: str  # Kubernetes plural, or a regex of Port's path
+    subresource: str | None = None
+    after: int = 0  # Port calls on the route let through before the fault strikes
+
+
 STEPS = {
-    # step: (Port route, or Kubernetes verb and plural/subresource)
-    "apply": ("kube", "create", "redis", None),
-    "record": ("kube", "patch", "actionruns", "status"),
-    "announce": ("port", "PATCH", r"/v1/actions/runs/", 0),
-    "log": ("port", "POST", r"/v1/actions/runs/.*/logs", 0),
-    "entity": ("port", "POST", r"/v1/blueprints/redis/entities", 0),
-    "terminal": ("port", "PATCH", r"/v1/actions/runs/", 1),
+    "apply": Route("kube", "create", "redis"),
+    "record": Route("kube", "patch", "actionruns", subresource="status"),
+    "announce": Route("port", "PATCH", r"/v1/actions/runs/"),
+    "log": Route("port", "POST", r"/v1/actions/runs/.*/logs"),
+    "entity": Route("port", "POST", r"/v1/blueprints/redis/entities"),
+    "terminal": Route("port", "PATCH", r"/v1/actions/runs/", after=1),
 }
 PORT_CALLS: dict[str, tuple[str, Callable[[dict[str, Any]], bool]]] = {
     "announce": ("patch_run", lambda kwargs: "external_run_id" in kwargs),
@@ -140,30 +153,37 @@ def inject(
     kind: str, step: str, bridge: Bridge, cluster: KubeApiServer, injected: Injected
 ) -> Callable[[], int]:
     """Set the fault up; returns how often it has struck so far."""
-    side, verb, where, extra = STEPS[step]
+    route = STEPS[step]
     if kind == "unexpected":
-        if side == "port":
+        if route.side == "port":
             injected.port_method, injected.port_when = PORT_CALLS[step]
         else:
             injected.kube_call = KUBE_CALLS[step]
         return lambda: len(injected.raised)
-    if side == "kube":
+    if route.side == "kube":
         faults = cluster.emulator.faults
         kube_rule = (
-            faults.unavailable(verb=verb, plural=where, times=2)
+            faults.unavailable(verb=route.verb, plural=route.where, times=2)
             if kind == "temporary"
-            else faults.refuse(403, "Forbidden", "forbidden", verb=verb, plural=where, subresource=extra)
+            else faults.refuse(
+                403,
+                "Forbidden",
+                "forbidden",
+                verb=route.verb,
+                plural=route.where,
+                subresource=route.subresource,
+            )
         )
         return lambda: kube_rule.hits
     port_faults = bridge.port.faults
     port_rule = (
-        port_faults.server_error(503, method=verb, path=where, times=2)
+        port_faults.server_error(503, method=route.verb, path=route.where, times=2)
         if kind == "temporary"
         else port_faults.refuse(
-            400, error="invalid_request", message="refused (emulated)", method=verb, path=where
+            400, error="invalid_request", message="refused (emulated)", method=route.verb, path=route.where
         )
     )
-    port_rule.after = int(extra or 0)
+    port_rule.after = route.after
     return lambda: port_rule.hits
 
 
@@ -264,8 +284,8 @@ def runs_refused(port: PortEmulator, run: Run) -> int:
 
 def test_a_run_closed_in_port_before_the_bridge_reports_ends_at_once(
     bridge_without_controller: Bridge,
-    start_controller: Callable[..., Any],
-    port_api: Any,
+    start_controller: StartController,
+    port_api: PortApi,
     kube_client: kubernetes.client.ApiClient,
 ) -> None:
     bridge = bridge_without_controller
@@ -284,14 +304,11 @@ def test_a_run_closed_in_port_before_the_bridge_reports_ends_at_once(
 
 
 def test_a_run_closed_in_port_while_kratix_works_ends_at_its_next_report(
-    make_bridge: Callable[..., Bridge],
-    project_actions: dict[str, Any],
-    port_api: Any,
+    make_bridge: MakeBridge,
+    project_actions: dict[str, ActionConfig],
+    port_api: PortApi,
     kube_client: kubernetes.client.ApiClient,
 ) -> None:
-    from port_bridge.sandbox.kratix import Behaviour
-    from tests.conftest import with_timeout
-
     bridge = make_bridge(actions=with_timeout(project_actions, 1.5), retention_seconds=1.0)
     assert bridge.kratix is not None
     bridge.kratix.behave(Behaviour(configure="hang"))

@@ -9,18 +9,17 @@ the Lease duration.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 
 import kubernetes
 from kubernetes.client import CoordinationV1Api
 
-from tests.conftest import BRIDGE_NAMESPACE, Bridge, RunningController
+from tests.conftest import BRIDGE_NAMESPACE, Bridge, StartController
 from tests.waiting import wait_for
 
 
 def test_a_deposed_leader_sends_nothing_more(
     bridge_without_controller: Bridge,
-    start_controller: Callable[..., RunningController],
+    start_controller: StartController,
     kube_client: kubernetes.client.ApiClient,
 ) -> None:
     bridge = bridge_without_controller
@@ -37,6 +36,7 @@ def test_a_deposed_leader_sends_nothing_more(
     wait_for(lambda: log_attempts() >= 2, what="a worker to be retrying a log line")
     leases = CoordinationV1Api(kube_client)
     lease = leases.read_namespaced_lease(leader.settings.lease_name, BRIDGE_NAMESPACE)
+    assert lease.spec is not None
     lease.spec.holder_identity = "intruder"
     lease.spec.renew_time = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(minutes=5)
     leases.replace_namespaced_lease(leader.settings.lease_name, BRIDGE_NAMESPACE, lease)

@@ -7,20 +7,34 @@ run, before the terminal status), or gone for a delete.
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from typing import NamedTuple
 
 import pytest
+from kubernetes.client import ApiClient
 
 from port_bridge.kube.actionruns import ACTIONRUNS
 from port_bridge.kube.objects import KubeObjects, Resource
 from port_bridge.sandbox.kratix import Era, Timings
-from port_bridge.sandbox.port import Run
-from tests.conftest import BRIDGE_NAMESPACE, Bridge
+from port_bridge.sandbox.kube import KubeApiServer
+from port_bridge.sandbox.port import PortEmulator, Run
+from port_bridge.serving import WsgiThread
+from tests.conftest import BRIDGE_NAMESPACE, Bridge, MakeBridge, StartController, StartKratix
 from tests.waiting import wait_for
 
+
+class Lifecycle(NamedTuple):
+    """One Promise's request through Port: created, changed (DAY-2), deleted."""
+
+    resource: Resource
+    name: str
+    create: tuple[str, dict[str, object]]  # action, inputs
+    change: tuple[str, dict[str, object]]
+    delete: str
+    changed: dict[str, object]  # entity properties after the change
+
+
 LIFECYCLES = {
-    "postgresql": (
+    "postgresql": Lifecycle(
         Resource("marketplace.kratix.io", "v1alpha2", "postgresqls"),
         "orders",
         ("create-postgresql", {"name": "orders", "env": "dev", "teamId": "payments"}),
@@ -28,7 +42,7 @@ LIFECYCLES = {
         "delete-postgresql",
         {"environment": "prod", "backupEnabled": True},
     ),
-    "redis": (
+    "redis": Lifecycle(
         Resource("marketplace.kratix.io", "v1alpha1", "redis"),
         "cache",
         ("create-redis", {"name": "cache"}),
@@ -36,7 +50,7 @@ LIFECYCLES = {
         "delete-redis",
         {"size": "large"},
     ),
-    "namespace": (
+    "namespace": Lifecycle(
         Resource("marketplace.kratix.io", "v1alpha1", "namespaces"),
         "team-x",
         ("create-namespace", {"name": "team-x", "namespaceName": "team-x"}),
@@ -46,16 +60,32 @@ LIFECYCLES = {
     ),
 }
 BLUEPRINTS = {"postgresql": "postgresql", "redis": "redis", "namespace": "kratix-namespace"}
+REDIS = LIFECYCLES["redis"].resource
+
+
+def reconciliations(kube: KubeApiServer, resource: Resource, name: str) -> int:
+    """How often Kratix has turned a request's ``Reconciled`` condition true, from its stored versions."""
+    history = kube.call(
+        kube.emulator.object_history, resource.group, resource.version, resource.plural, "default", name
+    )
+    count, was_true = 0, False
+    for version in history:
+        conditions = ((version or {}).get("status") or {}).get("conditions") or []
+        is_true = any(c.get("type") == "Reconciled" and c.get("status") == "True" for c in conditions)
+        if is_true and not was_true:
+            count += 1
+        was_true = is_true
+    return count
 
 
 @pytest.fixture(params=list(Era), ids=[era.value for era in Era])
 def era_bridge(
     request: pytest.FixtureRequest,
-    port: Any,
-    intake_server: Any,
-    cluster: Any,
-    start_kratix: Any,
-    start_controller: Any,
+    port: PortEmulator,
+    intake_server: WsgiThread,
+    cluster: KubeApiServer,
+    start_kratix: StartKratix,
+    start_controller: StartController,
 ) -> Bridge:
     start_kratix(era=request.param)
     start_controller()
@@ -68,7 +98,7 @@ def succeeded(run: Run) -> None:
 
 
 @pytest.mark.parametrize("promise", sorted(LIFECYCLES))
-def test_create_change_delete(promise: str, era_bridge: Bridge, kube_client: Any) -> None:
+def test_create_change_delete(promise: str, era_bridge: Bridge, kube_client: ApiClient) -> None:
     resource, name, (create, create_inputs), (change, change_inputs), delete, changed = LIFECYCLES[promise]
     blueprint, identifier = BLUEPRINTS[promise], f"default.{name}"
     port, objects = era_bridge.port, KubeObjects(kube_client)
@@ -120,22 +150,31 @@ def test_the_catalog_entity_goes_in_before_the_terminal_status(bridge: Bridge) -
 
 
 def test_a_finished_run_is_not_reopened_by_kratix_rerunning_the_workflow(
-    port: Any, intake_server: Any, cluster: Any, start_kratix: Any, start_controller: Any
+    port: PortEmulator,
+    intake_server: WsgiThread,
+    cluster: KubeApiServer,
+    start_kratix: StartKratix,
+    start_controller: StartController,
 ) -> None:
     kratix = start_kratix(timings=Timings(pickup=0.005, pipeline=0.02, works=0.01, reconcile_interval=0.2))
     start_controller()
     bridge = Bridge(port, intake_server, cluster)
     run = bridge.run_to_end("create-redis", {"name": "cache"})
     logs_at_end = len(run.logs)
+    reconciled = reconciliations(cluster, REDIS, "cache")
     kratix.rerun("redis", "default", "cache")
-    time.sleep(1.0)  # several re-runs flip the request back to in progress and forward again
+    # Several re-runs flip the request back to in progress and forward again...
+    wait_for(lambda: reconciliations(cluster, REDIS, "cache") >= reconciled + 3, what="three re-runs")
+    # ...and the controller has seen them: another redis request, watched on the same stream after
+    # them, goes through to its end.
+    assert bridge.run_to_end("create-redis", {"name": "other"}).status == "SUCCESS"
     after = port.run(run.id)
     assert (after.status, len(after.logs), len(after.history)) == ("SUCCESS", logs_at_end, len(run.history))
     assert after.refusals == []  # nothing even tried to change the finished run
 
 
 def test_finished_actionruns_are_collected_after_the_retention_period(
-    make_bridge: Any, kube_client: Any
+    make_bridge: MakeBridge, kube_client: ApiClient
 ) -> None:
     bridge = make_bridge(retention_seconds=1.0)
     objects = KubeObjects(kube_client)

@@ -6,8 +6,6 @@ bridge sends conforms to Port's spec.
 
 from __future__ import annotations
 
-import time
-
 from kubernetes.client import ApiClient
 
 from port_bridge.kube.objects import KubeObjects, Resource
@@ -58,8 +56,12 @@ def test_reports_go_out_when_port_comes_back(bridge: Bridge, kube_client: ApiCli
             for item in items
         )
 
+    def refused() -> int:
+        return sum(1 for call in bridge.port.calls if call.status == 503)
+
     wait_for(all_reconciled, timeout=15)  # Kratix finished while Port was unreachable
-    time.sleep(1.0)
+    refused_then = refused()
+    wait_for(lambda: refused() >= refused_then + 3, what="Port to refuse the bridge three more times")
     assert {bridge.port.run(run_id).status for run_id in run_ids} == {"IN_PROGRESS"}
     bridge.port.faults.port_up()
     for run_id in run_ids:

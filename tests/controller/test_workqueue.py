@@ -97,10 +97,10 @@ def test_urgent_keys_go_first_even_if_queued_before_as_normal() -> None:
         queue.add(key)
     queue.add("kratix-changed", urgent=True)
     queue.add("new-event", urgent=True)
-    order = []
-    while (key := queue.get(timeout=0)) is not None:
-        order.append(key)
-        queue.done(key)
+    order: list[str] = []
+    while (taken := queue.get(timeout=0)) is not None:
+        order.append(taken)
+        queue.done(taken)
     assert order == ["kratix-changed", "new-event", "resync-a", "resync-b"]
     assert len(queue) == 0
 

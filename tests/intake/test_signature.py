@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -11,6 +12,7 @@ from port_bridge.sandbox.port import port_json, sign
 
 SECRET = "port-client-secret"
 NOW = 1_800_000_000
+Mutation = Callable[[dict[str, str], bytes], tuple[dict[str, str], bytes]]  # (headers, body) -> sent
 BODY = {"runId": "r_AbCdEfGhIjKlMnOp", "action": "create-postgresql", "inputs": {"name": "données-ünïcode ✓"}}
 
 
@@ -77,7 +79,7 @@ def test_non_ascii_reserialisation_of_agent_bodies_also_verifies() -> None:
         (lambda h, b: ({**h, "x-port-timestamp": str(NOW + 1)}, b), "does not match"),  # signed another time
     ],
 )
-def test_rejections_say_why(mutate, reason: str) -> None:  # type: ignore[no-untyped-def]
+def test_rejections_say_why(mutate: Mutation, reason: str) -> None:
     body = port_json(BODY)
     hdrs, sent = mutate(headers(body), body)
     with pytest.raises(SignatureRejected, match=reason):

@@ -7,6 +7,7 @@ id is shown to close that run in Port as FAILURE with the same message.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import threading
 import time
@@ -19,6 +20,7 @@ import pytest
 import requests
 import yaml
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from port_bridge.intake.app import create_app
 from port_bridge.intake.closing import PortRunCloser
@@ -27,7 +29,8 @@ from port_bridge.kube.objects import KubeObjects
 from port_bridge.mapping.actions import ActionConfig, load_action_file
 from port_bridge.port.client import PortClient
 from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.port import PortEmulator, port_json, sign
+from port_bridge.sandbox.port import PortEmulator, Run, port_json, sign
+from port_bridge.sandbox.port.invoker import BodyFormat
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
 from tests.conftest import BRIDGE_NAMESPACE, REPO
@@ -69,14 +72,14 @@ def post(
 
 @pytest.mark.parametrize("body_format", ["v2", "legacy"])
 def test_a_signed_call_becomes_one_actionrun_and_202(
-    body_format: str, port: PortEmulator, webhook: str, objects: KubeObjects
+    body_format: BodyFormat, port: PortEmulator, webhook: str, objects: KubeObjects
 ) -> None:
     invocation = port.invoke(
         "create-postgresql",
         inputs={**GOOD, "namespace": "team-a", "backupEnabled": True},
         url=webhook,
         body_format=body_format,
-    )  # type: ignore[arg-type]
+    )
     assert invocation.response.status_code == 202
     assert invocation.response.json() == {
         "runId": invocation.run_id,
@@ -337,6 +340,11 @@ def test_an_uninstalled_promise_is_a_503_the_platform_team_must_fix(
     assert "Promise 'redis' is not installed" in invocation.response.json()["message"]
 
 
+def ended(port: PortEmulator, run_id: str) -> Run | None:
+    run = port.run(run_id)
+    return run if run.status != "IN_PROGRESS" else None
+
+
 def test_every_rejection_closes_the_port_run_as_failure_with_the_same_message(
     port: PortEmulator, webhook: str, start_controller: Callable[..., Any], stranger: str
 ) -> None:
@@ -354,11 +362,7 @@ def test_every_rejection_closes_the_port_run_as_failure_with_the_same_message(
     answers = [(invocation.run_id, invocation.response) for invocation in rejected] + [(run_id, malformed)]
     for closed_run, answer in answers:
         assert answer.status_code in (400, 404, 422)
-        run = wait_for(
-            lambda closed_run=closed_run: (
-                port.run(closed_run).status != "IN_PROGRESS" and port.run(closed_run)
-            )
-        )
+        run = wait_for(functools.partial(ended, port, closed_run))
         assert run.status == "FAILURE"
         assert run.summary == answer.json()["message"]
         assert [log.message for log in run.logs] == [
@@ -394,6 +398,12 @@ def test_an_unreachable_kubernetes_api_is_503_and_the_run_is_closed_directly(
 # -- Health, readiness, metrics -----------------------------------------------------------------
 
 
+def json_of(response: TestResponse) -> dict[str, Any]:
+    body = response.json
+    assert isinstance(body, dict), response.get_data(as_text=True)
+    return body
+
+
 def test_health_readiness_and_metrics(
     cluster: KubeApiServer,
     port: PortEmulator,
@@ -408,7 +418,7 @@ def test_health_readiness_and_metrics(
     client = intake_app.test_client()
     assert client.get("/healthz").json == {"status": "alive"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json["checks"] == {"kubernetes": "reachable", "actions": 9}
+    assert ready.status_code == 200 and json_of(ready)["checks"] == {"kubernetes": "reachable", "actions": 9}
     with WsgiThread(intake_app) as intake_server:
         port.invoke("create-postgresql", inputs=GOOD, url=intake_server.url + "/webhook")
         requests.post(intake_server.url + "/webhook", data=b"{}", timeout=5)
@@ -420,14 +430,16 @@ def test_health_readiness_and_metrics(
     assert client.get("/readyz").status_code == 200  # the answer is kept 5 s...
     now[0] += 5.1
     not_ready = client.get("/readyz")  # ...and then asked again
-    assert not_ready.status_code == 503 and not_ready.json["checks"]["kubernetes"].startswith("unreachable")
+    assert not_ready.status_code == 503 and json_of(not_ready)["checks"]["kubernetes"].startswith(
+        "unreachable"
+    )
 
 
 def test_unknown_routes_and_methods_answer_json(intake_app: Flask) -> None:
     client = intake_app.test_client()
     assert client.get("/nowhere").status_code == 404
     wrong = client.get("/webhook")
-    assert wrong.status_code == 405 and wrong.json["error"] == "method_not_allowed"
+    assert wrong.status_code == 405 and json_of(wrong)["error"] == "method_not_allowed"
 
 
 def test_secrets_and_signatures_never_reach_the_logs(

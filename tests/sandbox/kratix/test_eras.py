@@ -1,7 +1,18 @@
+"""Each Kratix era's status writes, as pure functions of the status before them."""
+
+from collections.abc import Mapping
+from typing import Any
+
 from port_bridge.sandbox.kratix import eras
 from port_bridge.sandbox.kratix.eras import Era
 
 PIPELINES = ("configure", "wait")
+
+
+def condition_status(status: Mapping[str, Any], kind: str) -> object:
+    found = eras.condition(status, kind)
+    assert found is not None, f"no {kind} condition in {status}"
+    return found["status"]
 
 
 def test_transition_time_moves_only_when_the_state_does() -> None:
@@ -28,17 +39,17 @@ def test_the_input_status_is_never_mutated() -> None:
 def test_only_the_last_pipeline_completes_the_workflow_after_2024() -> None:
     started = eras.pipeline_started(Era.Y2024, {}, PIPELINES, 0, now="t1")
     first = eras.pipeline_succeeded(Era.Y2024, started, PIPELINES, 0, written={}, now="t2")
-    assert eras.condition(first, "ConfigureWorkflowCompleted")["status"] == "False"  # type: ignore[index]
+    assert condition_status(first, "ConfigureWorkflowCompleted") == "False"
     assert first["message"] == "Pending"
     last = eras.pipeline_succeeded(Era.Y2024, first, PIPELINES, 1, written={"endpoint": "db:5432"}, now="t3")
-    assert eras.condition(last, "ConfigureWorkflowCompleted")["status"] == "True"  # type: ignore[index]
+    assert condition_status(last, "ConfigureWorkflowCompleted") == "True"
     assert (last["message"], last["endpoint"]) == ("Resource requested", "db:5432")
 
 
 def test_legacy_completes_after_every_pipeline_and_records_no_failure() -> None:
     started = eras.pipeline_started(Era.LEGACY, {}, PIPELINES, 0, now="t1")
     first = eras.pipeline_succeeded(Era.LEGACY, started, PIPELINES, 0, written={}, now="t2")
-    assert eras.condition(first, "PipelineCompleted")["status"] == "True"  # type: ignore[index]
+    assert condition_status(first, "PipelineCompleted") == "True"
     second = eras.pipeline_started(Era.LEGACY, first, PIPELINES, 1, now="t3")
     assert eras.pipeline_failed(Era.LEGACY, second, PIPELINES, 1, now="t4") == second
 

@@ -19,11 +19,14 @@ from kubernetes.client import (
     CoordinationV1Api,
     CoreV1Api,
     CustomObjectsApi,
+    V1ConfigMap,
+    V1Namespace,
+    V1ObjectMeta,
     VersionApi,
 )
-from kubernetes.watch import Watch
 
 from port_bridge.sandbox.kube import KubeApiServer
+from tests.kubeclient import error_body, json_object, watch_events
 
 GROUP, VERSION, PLURAL = "marketplace.kratix.io", "v1alpha2", "postgresqls"
 
@@ -45,20 +48,23 @@ def request_body(sample_requests: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def create(objects: CustomObjectsApi, body: dict[str, Any], namespace: str = "default") -> dict[str, Any]:
-    created: dict[str, Any] = objects.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
-    return created
+    return json_object(objects.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body))
 
 
 def get(objects: CustomObjectsApi, name: str) -> dict[str, Any]:
-    found: dict[str, Any] = objects.get_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, name)
-    return found
+    return json_object(objects.get_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, name))
 
 
-def events(objects: CustomObjectsApi, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    stream: Iterator[dict[str, Any]] = Watch().stream(
-        objects.list_namespaced_custom_object, GROUP, VERSION, "default", PLURAL, **kwargs
-    )
-    return stream
+def events(objects: CustomObjectsApi, **kwargs: object) -> Iterator[dict[str, Any]]:
+    return watch_events(objects.list_namespaced_custom_object, GROUP, VERSION, "default", PLURAL, **kwargs)
+
+
+def config_map(name: str) -> V1ConfigMap:
+    return V1ConfigMap(metadata=V1ObjectMeta(name=name))
+
+
+def namespace(name: str) -> V1Namespace:
+    return V1Namespace(metadata=V1ObjectMeta(name=name))
 
 
 pytestmark = pytest.mark.usefixtures("postgresql_api")
@@ -115,10 +121,9 @@ def test_create_in_a_missing_namespace_is_not_found(
     with pytest.raises(ApiException) as error:
         create(objects, request_body, namespace="nowhere")
     assert error.value.status == 404
-    assert (
-        'namespaces \\"nowhere\\" not found' in error.value.body
-        or 'namespaces "nowhere" not found' in error.value.body
-    )
+    assert 'namespaces \\"nowhere\\" not found' in error_body(
+        error.value
+    ) or 'namespaces "nowhere" not found' in error_body(error.value)
 
 
 def test_duplicate_create_conflicts_with_reason_already_exists(
@@ -128,7 +133,7 @@ def test_duplicate_create_conflicts_with_reason_already_exists(
     with pytest.raises(ApiException) as error:
         create(objects, request_body)
     assert error.value.status == 409
-    assert '"reason": "AlreadyExists"' in error.value.body
+    assert '"reason": "AlreadyExists"' in error_body(error.value)
 
 
 def test_custom_resources_must_carry_their_kind(
@@ -148,7 +153,7 @@ def test_names_follow_kubernetes_rules_and_the_promise_caps_them_at_63(
         with pytest.raises(ApiException) as error:
             create(objects, copy.deepcopy(request_body))
         assert error.value.status == 422, bad_name
-        assert "metadata.name" in error.value.body
+        assert "metadata.name" in error_body(error.value)
     request_body["metadata"] = {"name": "a" * 63}
     assert create(objects, request_body)["metadata"]["name"] == "a" * 63
 
@@ -170,7 +175,7 @@ def test_spec_is_defaulted_pruned_and_validated_against_the_crd_schema(
     with pytest.raises(ApiException) as error:
         create(objects, request_body)
     assert error.value.status == 422
-    assert "spec.env" in error.value.body and "^(dev|prod)$" in error.value.body
+    assert "spec.env" in error_body(error.value) and "^(dev|prod)$" in error_body(error.value)
 
 
 def test_create_ignores_status_when_the_status_subresource_is_on(
@@ -184,23 +189,27 @@ def test_status_subresource_is_isolated_in_both_directions(
     objects: CustomObjectsApi, request_body: dict[str, Any]
 ) -> None:
     create(objects, request_body)
-    after_status = objects.patch_namespaced_custom_object_status(
-        GROUP,
-        VERSION,
-        "default",
-        PLURAL,
-        "example",
-        {"status": {"message": "Pending"}, "spec": {"env": "prod"}},
+    after_status = json_object(
+        objects.patch_namespaced_custom_object_status(
+            GROUP,
+            VERSION,
+            "default",
+            PLURAL,
+            "example",
+            {"status": {"message": "Pending"}, "spec": {"env": "prod"}},
+        )
     )
     assert after_status["status"] == {"message": "Pending"}
     assert after_status["spec"]["env"] == "dev"
-    after_spec = objects.patch_namespaced_custom_object(
-        GROUP,
-        VERSION,
-        "default",
-        PLURAL,
-        "example",
-        {"status": {"message": "forged"}, "spec": {"env": "prod"}},
+    after_spec = json_object(
+        objects.patch_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            "default",
+            PLURAL,
+            "example",
+            {"status": {"message": "forged"}, "spec": {"env": "prod"}},
+        )
     )
     assert after_spec["status"] == {"message": "Pending"}
     assert after_spec["spec"]["env"] == "prod"
@@ -210,19 +219,21 @@ def test_generation_counts_spec_changes_only(objects: CustomObjectsApi, request_
     create(objects, request_body)
     patch = objects.patch_namespaced_custom_object
     assert (
-        patch(GROUP, VERSION, "default", PLURAL, "example", {"metadata": {"labels": {"a": "b"}}})["metadata"][
-            "generation"
-        ]
+        json_object(
+            patch(GROUP, VERSION, "default", PLURAL, "example", {"metadata": {"labels": {"a": "b"}}})
+        )["metadata"]["generation"]
         == 1
     )
-    status = objects.patch_namespaced_custom_object_status(
-        GROUP, VERSION, "default", PLURAL, "example", {"status": {"message": "Resource requested"}}
+    status = json_object(
+        objects.patch_namespaced_custom_object_status(
+            GROUP, VERSION, "default", PLURAL, "example", {"status": {"message": "Resource requested"}}
+        )
     )
     assert status["metadata"]["generation"] == 1
     assert (
-        patch(GROUP, VERSION, "default", PLURAL, "example", {"spec": {"dbName": "other"}})["metadata"][
-            "generation"
-        ]
+        json_object(patch(GROUP, VERSION, "default", PLURAL, "example", {"spec": {"dbName": "other"}}))[
+            "metadata"
+        ]["generation"]
         == 2
     )
 
@@ -231,11 +242,15 @@ def test_every_change_bumps_the_resource_version_and_a_no_op_does_not(
     objects: CustomObjectsApi, request_body: dict[str, Any]
 ) -> None:
     created = create(objects, request_body)
-    changed = objects.patch_namespaced_custom_object(
-        GROUP, VERSION, "default", PLURAL, "example", {"spec": {"env": "prod"}}
+    changed = json_object(
+        objects.patch_namespaced_custom_object(
+            GROUP, VERSION, "default", PLURAL, "example", {"spec": {"env": "prod"}}
+        )
     )
-    unchanged = objects.patch_namespaced_custom_object(
-        GROUP, VERSION, "default", PLURAL, "example", {"spec": {"env": "prod"}}
+    unchanged = json_object(
+        objects.patch_namespaced_custom_object(
+            GROUP, VERSION, "default", PLURAL, "example", {"spec": {"env": "prod"}}
+        )
     )
     assert int(changed["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
     assert unchanged["metadata"]["resourceVersion"] == changed["metadata"]["resourceVersion"]
@@ -258,7 +273,7 @@ def test_stale_resource_version_conflicts_on_patch_and_replace(
             "example",
             {"metadata": {"resourceVersion": stale}, "spec": {"dbName": "x"}},
         )
-    assert patched.value.status == 409 and '"reason": "Conflict"' in patched.value.body
+    assert patched.value.status == 409 and '"reason": "Conflict"' in error_body(patched.value)
     with pytest.raises(ApiException) as replaced:
         objects.replace_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "example", created)
     assert replaced.value.status == 409
@@ -270,22 +285,24 @@ def test_put_replaces_and_custom_resources_need_a_resource_version(
 ) -> None:
     current = create(objects, request_body)
     current["spec"] = {"env": "prod"}
-    replaced = objects.replace_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "example", current)
+    replaced = json_object(
+        objects.replace_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "example", current)
+    )
     assert (
         replaced["spec"]["env"] == "prod" and replaced["spec"]["dbName"] == "postgres"
     )  # replaced, then defaulted
     del replaced["metadata"]["resourceVersion"]
     with pytest.raises(ApiException) as error:
         objects.replace_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "example", replaced)
-    assert error.value.status == 422 and "resourceVersion" in error.value.body
+    assert error.value.status == 422 and "resourceVersion" in error_body(error.value)
 
 
 def test_put_status_changes_only_status(objects: CustomObjectsApi, request_body: dict[str, Any]) -> None:
     current = create(objects, request_body)
     current["status"] = {"message": "Resource requested"}
     current["spec"]["env"] = "prod"
-    replaced = objects.replace_namespaced_custom_object_status(
-        GROUP, VERSION, "default", PLURAL, "example", current
+    replaced = json_object(
+        objects.replace_namespaced_custom_object_status(GROUP, VERSION, "default", PLURAL, "example", current)
     )
     assert replaced["status"] == {"message": "Resource requested"} and replaced["spec"]["env"] == "dev"
 
@@ -299,10 +316,11 @@ def test_leases_replace_and_renew_with_optimistic_concurrency(
         spec=kubernetes.client.V1LeaseSpec(holder_identity="a", lease_duration_seconds=15),
     )
     created = leases.create_namespaced_lease("default", lease)
-    assert created.metadata.resource_version
+    assert created.metadata and created.metadata.resource_version and created.spec
     created.spec.holder_identity = "b"
     renewed = leases.replace_namespaced_lease("port-bridge", "default", created)
-    assert renewed.spec.holder_identity == "b"
+    assert renewed.spec and renewed.spec.holder_identity == "b"
+    assert renewed.metadata and renewed.metadata.resource_version
     assert int(renewed.metadata.resource_version) > int(created.metadata.resource_version)
     with pytest.raises(ApiException) as error:
         leases.replace_namespaced_lease("port-bridge", "default", created)  # carries the old version
@@ -312,8 +330,16 @@ def test_leases_replace_and_renew_with_optimistic_concurrency(
 def test_patches_go_by_content_type(objects: CustomObjectsApi, request_body: dict[str, Any]) -> None:
     create(objects, request_body)
     json_patch = [{"op": "replace", "path": "/spec/env", "value": "prod"}]
-    patched = objects.patch_namespaced_custom_object(
-        GROUP, VERSION, "default", PLURAL, "example", json_patch, _content_type="application/json-patch+json"
+    patched = json_object(
+        objects.patch_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            "default",
+            PLURAL,
+            "example",
+            json_patch,
+            _content_type="application/json-patch+json",
+        )
     )
     assert patched["spec"]["env"] == "prod"
     with pytest.raises(ApiException) as as_merge:
@@ -330,8 +356,10 @@ def test_patches_go_by_content_type(objects: CustomObjectsApi, request_body: dic
             _content_type="application/strategic-merge-patch+json",
         )
     assert strategic.value.status == 415
-    removed = objects.patch_namespaced_custom_object(
-        GROUP, VERSION, "default", PLURAL, "example", {"spec": {"teamId": None}}
+    removed = json_object(
+        objects.patch_namespaced_custom_object(
+            GROUP, VERSION, "default", PLURAL, "example", {"spec": {"teamId": None}}
+        )
     )
     assert removed["spec"]["teamId"] == "acid"  # merge patch null removes the field; defaulting restores it
 
@@ -342,8 +370,17 @@ def test_label_and_field_selectors_filter_lists(
     for name, labels in (("a", {"tier": "db", "run": "r1"}), ("b", {"tier": "db"}), ("c", {"tier": "cache"})):
         create(objects, {**copy.deepcopy(request_body), "metadata": {"name": name, "labels": labels}})
 
-    def names(**selectors: str) -> list[str]:
-        listed = objects.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, **selectors)
+    def names(*, label_selector: str | None = None, field_selector: str | None = None) -> list[str]:
+        listed = json_object(
+            objects.list_namespaced_custom_object(
+                GROUP,
+                VERSION,
+                "default",
+                PLURAL,
+                label_selector=label_selector,
+                field_selector=field_selector,
+            )
+        )
         return [item["metadata"]["name"] for item in listed["items"]]
 
     assert names(label_selector="tier=db") == ["a", "b"]
@@ -361,7 +398,7 @@ def test_list_carries_kind_and_a_resource_version_to_watch_from(
     objects: CustomObjectsApi, request_body: dict[str, Any]
 ) -> None:
     created = create(objects, request_body)
-    listed = objects.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)
+    listed = json_object(objects.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL))
     assert listed["kind"] == "postgresqlList" and listed["apiVersion"] == f"{GROUP}/{VERSION}"
     assert int(listed["metadata"]["resourceVersion"]) >= int(created["metadata"]["resourceVersion"])
 
@@ -370,14 +407,14 @@ def test_watch_from_a_resource_version_replays_the_real_event_sequence(
     objects: CustomObjectsApi, request_body: dict[str, Any]
 ) -> None:
     create(objects, copy.deepcopy(request_body))
-    since = objects.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)["metadata"][
+    since = json_object(objects.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL))["metadata"][
         "resourceVersion"
     ]
     objects.patch_namespaced_custom_object(
         GROUP, VERSION, "default", PLURAL, "example", {"spec": {"env": "prod"}}
     )
     create(objects, {**request_body, "metadata": {"name": "other"}})
-    last = objects.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "example")
+    last = json_object(objects.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "example"))
     seen = [
         (
             event["type"],
@@ -426,12 +463,13 @@ def test_watch_history_is_a_bounded_window(
         configuration = kubernetes.client.Configuration()
         configuration.host = small.url
         core = CoreV1Api(kubernetes.client.ApiClient(configuration))
-        first = core.create_namespaced_config_map("default", {"metadata": {"name": "cm-0"}})
+        first = core.create_namespaced_config_map("default", config_map("cm-0"))
         for index in range(1, 8):
-            core.create_namespaced_config_map("default", {"metadata": {"name": f"cm-{index}"}})
+            core.create_namespaced_config_map("default", config_map(f"cm-{index}"))
+        assert first.metadata
         with pytest.raises(ApiException) as error:
             list(
-                Watch().stream(
+                watch_events(
                     core.list_namespaced_config_map,
                     "default",
                     resource_version=first.metadata.resource_version,
@@ -450,7 +488,7 @@ def test_watch_applies_selectors_and_namespace(
     kube: KubeApiServer, objects: CustomObjectsApi, request_body: dict[str, Any]
 ) -> None:
     kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "elsewhere"}})
-    since = objects.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)["metadata"][
+    since = json_object(objects.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL))["metadata"][
         "resourceVersion"
     ]
     create(objects, {**copy.deepcopy(request_body), "metadata": {"name": "wanted", "labels": {"run": "r1"}}})
@@ -490,7 +528,9 @@ def test_finalizers_hold_deletion_until_removed(
 ) -> None:
     request_body["metadata"]["finalizers"] = ["kratix.io/work-cleanup"]
     created = create(objects, request_body)
-    marked = objects.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "example")
+    marked = json_object(
+        objects.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "example")
+    )
     assert marked["metadata"]["deletionTimestamp"]
     assert marked["metadata"]["generation"] == created["metadata"]["generation"] + 1
     assert get(objects, "example")["metadata"]["deletionTimestamp"] == marked["metadata"]["deletionTimestamp"]
@@ -522,21 +562,28 @@ def test_delete_preconditions_are_checked(objects: CustomObjectsApi, request_bod
 
 
 def test_dry_run_validates_without_storing(objects: CustomObjectsApi, request_body: dict[str, Any]) -> None:
-    dry = objects.create_namespaced_custom_object(
-        GROUP, VERSION, "default", PLURAL, request_body, dry_run="All"
+    dry = json_object(
+        objects.create_namespaced_custom_object(
+            GROUP, VERSION, "default", PLURAL, request_body, dry_run="All"
+        )
     )
     assert dry["metadata"]["name"] == "example"
-    assert objects.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)["items"] == []
+    assert (
+        json_object(objects.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL))["items"] == []
+    )
 
 
 def test_promise_installs_its_request_crd_the_way_kratix_does(
     kube_client: kubernetes.client.ApiClient,
 ) -> None:
     crd = ApiextensionsV1Api(kube_client).read_custom_resource_definition("postgresqls.marketplace.kratix.io")
+    assert crd.metadata and crd.metadata.labels
     assert crd.metadata.labels["kratix.io/promise-name"] == "postgresql"
     version = crd.spec.versions[0]
-    assert version.subresources.status is not None
-    assert version.schema.open_apiv3_schema.properties["status"].x_kubernetes_preserve_unknown_fields is True
+    assert version.subresources and version.subresources.status is not None
+    schema = version.schema.open_apiv3_schema if version.schema else None
+    assert schema and schema.properties
+    assert schema.properties["status"].x_kubernetes_preserve_unknown_fields is True
     discovery = kubernetes.client.ApisApi(kube_client).get_api_versions()
     assert "marketplace.kratix.io" in {group.name for group in discovery.groups}
 
@@ -559,7 +606,7 @@ def test_kratix_crds_from_files_are_served(objects: CustomObjectsApi) -> None:
         "spec": {"path": "worker-1", "stateStoreRef": {"kind": "BucketStateStore", "name": "default"}},
     }
     objects.create_cluster_custom_object("platform.kratix.io", "v1alpha1", "destinations", destination)
-    listed = objects.list_cluster_custom_object("platform.kratix.io", "v1alpha1", "destinations")
+    listed = json_object(objects.list_cluster_custom_object("platform.kratix.io", "v1alpha1", "destinations"))
     assert [item["metadata"]["name"] for item in listed["items"]] == ["worker-1"]
 
 
@@ -569,11 +616,16 @@ def test_version_answers_with_or_without_a_trailing_slash(kube_client: kubernete
 
 def test_namespace_objects_are_reachable(kube_client: kubernetes.client.ApiClient) -> None:
     core = CoreV1Api(kube_client)
-    assert {ns.metadata.name for ns in core.list_namespace().items} >= {"default", "kube-system"}
-    created = core.create_namespace({"metadata": {"name": "team-a"}})
-    assert core.read_namespace("team-a").metadata.uid == created.metadata.uid
+    assert {ns.metadata.name for ns in core.list_namespace().items if ns.metadata} >= {
+        "default",
+        "kube-system",
+    }
+    created = core.create_namespace(namespace("team-a"))
+    read = core.read_namespace("team-a")
+    assert created.metadata and read.metadata and created.metadata.uid
+    assert read.metadata.uid == created.metadata.uid
     with pytest.raises(ApiException) as error:
-        core.create_namespace({"metadata": {"name": "team.a"}})  # namespaces are DNS labels, not subdomains
+        core.create_namespace(namespace("team.a"))  # namespaces are DNS labels, not subdomains
     assert error.value.status == 422
 
 

@@ -1,11 +1,13 @@
+"""The Kubernetes emulator as a server: reached through a kubeconfig, stopped cleanly under an open watch."""
+
 import threading
 from pathlib import Path
 
 import kubernetes
-from kubernetes.client import CoreV1Api
-from kubernetes.watch import Watch
+from kubernetes.client import CoreV1Api, V1ConfigMap, V1ObjectMeta
 
 from port_bridge.sandbox.kube import KubeApiServer
+from tests.kubeclient import watch_events
 
 
 def test_stop_is_clean_with_a_watch_still_open() -> None:
@@ -18,13 +20,13 @@ def test_stop_is_clean_with_a_watch_still_open() -> None:
 
     def watch_forever() -> None:
         try:
-            for _ in Watch().stream(core.list_namespaced_config_map, "default"):
+            for _ in watch_events(core.list_namespaced_config_map, "default"):
                 watching.set()
             outcome.append("ended")
         except Exception as error:  # the server went away under the stream
             outcome.append(type(error).__name__)
 
-    core.create_namespaced_config_map("default", {"metadata": {"name": "seen"}})
+    core.create_namespaced_config_map("default", V1ConfigMap(metadata=V1ObjectMeta(name="seen")))
     watcher = threading.Thread(target=watch_forever, daemon=True)
     watcher.start()
     assert watching.wait(5)
@@ -38,8 +40,8 @@ def test_stop_is_clean_with_a_watch_still_open() -> None:
 def test_kubeconfig_points_the_official_client_at_the_server(tmp_path: Path) -> None:
     with KubeApiServer() as server:
         path = server.write_kubeconfig(tmp_path / "kubeconfig")
-        client = kubernetes.config.new_client_from_config(config_file=str(path))
-        names = {ns.metadata.name for ns in CoreV1Api(client).list_namespace().items}
+        client = kubernetes.config.new_client_from_config(config_file=str(path))  # type: ignore[no-untyped-call]
+        names = {ns.metadata.name for ns in CoreV1Api(client).list_namespace().items if ns.metadata}
         assert "default" in names
 
 

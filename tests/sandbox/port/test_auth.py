@@ -74,7 +74,7 @@ def test_a_token_expires_after_its_lifetime_and_a_new_one_is_issued(port_spec_pa
         first = _token(emulator).json()
         assert first["expiresIn"] <= 0.3
         assert _blueprints(emulator, first["accessToken"]) == 200
-        time.sleep(0.35)
+        time.sleep(0.35)  # the token's lifetime is wall time: nothing but its passing ends the token
         assert _blueprints(emulator, first["accessToken"]) == 401
         second = _token(emulator).json()["accessToken"]
         assert second != first["accessToken"]

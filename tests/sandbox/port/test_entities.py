@@ -43,6 +43,12 @@ def catalog(port_emulator: PortEmulator) -> PortEmulator:
     return port_emulator
 
 
+def _stored_service(catalog: PortEmulator, identifier: str) -> dict[str, Any]:
+    entity = catalog.entity("service", identifier)
+    assert entity is not None, f"no service {identifier!r} in the catalog"
+    return entity
+
+
 def _service(identifier: str, **properties: Any) -> dict[str, Any]:
     return {
         "identifier": identifier,
@@ -65,14 +71,14 @@ def test_create_returns_the_entity_and_a_second_plain_create_is_409(
     again = port_api.post(ENTITIES + "?upsert=false", json=_service("api"))
     assert again.status_code == 409
     assert again.json()["ok"] is False
-    assert catalog.entity("service", "api")["properties"]["replicas"] == 2
+    assert _stored_service(catalog, "api")["properties"]["replicas"] == 2
 
 
 def test_upsert_replaces_the_whole_entity(catalog: PortEmulator, port_api: PortApi) -> None:
     port_api.post(ENTITIES, json={**_service("api", replicas=2), "team": "platform"})
     answer = port_api.post(ENTITIES + "?upsert=true", json=_service("api", public=True))
     assert answer.status_code == 201
-    entity = catalog.entity("service", "api")
+    entity = _stored_service(catalog, "api")
     assert entity["properties"] == {"tier": "gold", "public": True}
     assert entity["team"] == []
 
@@ -82,7 +88,7 @@ def test_upsert_with_merge_changes_only_the_given_fields(catalog: PortEmulator, 
     port_api.post(
         ENTITIES + "?upsert=true&merge=true", json={"identifier": "api", "properties": {"public": True}}
     )
-    entity = catalog.entity("service", "api")
+    entity = _stored_service(catalog, "api")
     assert entity["properties"] == {"tier": "gold", "replicas": 2, "public": True}
     assert (entity["title"], entity["team"]) == ("Api", ["platform"])
 
@@ -210,7 +216,7 @@ def test_bulk_all_written_is_200(catalog: PortEmulator, port_api: PortApi) -> No
         {"created": True, "identifier": "web", "index": 1},
     ]
     assert answer.json()["errors"] == []
-    assert catalog.entity("service", "api")["properties"]["replicas"] == 3
+    assert _stored_service(catalog, "api")["properties"]["replicas"] == 3
 
 
 def test_bulk_with_failures_is_207_with_per_item_errors(catalog: PortEmulator, port_api: PortApi) -> None:

@@ -12,6 +12,7 @@ import requests
 from port_bridge.sandbox.port import PortEmulator, PortSpec
 from port_bridge.sandbox.shared import SharedDataMissing
 from tests.conftest import PortApi
+from tests.waiting import wait_for
 
 
 def test_serves_on_loopback_with_a_free_port_each(port_spec_path: Path) -> None:
@@ -42,7 +43,7 @@ def test_starts_in_milliseconds_once_the_spec_is_cached(port_spec_path: Path) ->
 
 def test_stop_is_quick_with_a_request_in_flight(port_spec_path: Path) -> None:
     emulator = PortEmulator(spec_path=port_spec_path).start()
-    emulator.faults.latency(30)
+    held = emulator.faults.latency(30)
     outcome: list[object] = []
 
     def slow_request() -> None:
@@ -53,7 +54,7 @@ def test_stop_is_quick_with_a_request_in_flight(port_spec_path: Path) -> None:
 
     client = threading.Thread(target=slow_request)
     client.start()
-    time.sleep(0.1)
+    wait_for(lambda: held.hits, what="the request to be held by the latency")
     started = time.monotonic()
     emulator.stop()
     assert time.monotonic() - started < 1

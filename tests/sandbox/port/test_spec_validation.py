@@ -27,7 +27,9 @@ def spec(port_spec_path: Path) -> PortSpec:
         ({"summary": ["not", "a", "string"]}, "body.summary"),
     ],
 )
-def test_a_run_patch_off_the_spec_is_refused_and_recorded(port_api: PortApi, body: dict, named: str) -> None:
+def test_a_run_patch_off_the_spec_is_refused_and_recorded(
+    port_api: PortApi, body: dict[str, object], named: str
+) -> None:
     run_id = port_api.emulator.create_run("deploy")
     answer = port_api.patch(f"/v1/actions/runs/{run_id}", json=body)
     assert answer.status_code == 422
