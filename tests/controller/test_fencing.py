@@ -35,11 +35,21 @@ def test_a_deposed_leader_sends_nothing_more(
     bridge.click("create-redis", {"name": "cache"})
     wait_for(lambda: log_attempts() >= 2, what="a worker to be retrying a log line")
     leases = CoordinationV1Api(kube_client)
-    lease = leases.read_namespaced_lease(leader.settings.lease_name, BRIDGE_NAMESPACE)
-    assert lease.spec is not None
-    lease.spec.holder_identity = "intruder"
-    lease.spec.renew_time = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(minutes=5)
-    leases.replace_namespaced_lease(leader.settings.lease_name, BRIDGE_NAMESPACE, lease)
+
+    def steal_the_lease() -> bool:  # a renews every 0.2 s: on a conflict, read again and retry
+        lease = leases.read_namespaced_lease(leader.settings.lease_name, BRIDGE_NAMESPACE)
+        assert lease.spec is not None
+        lease.spec.holder_identity = "intruder"
+        lease.spec.renew_time = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(minutes=5)
+        try:
+            leases.replace_namespaced_lease(leader.settings.lease_name, BRIDGE_NAMESPACE, lease)
+        except kubernetes.client.ApiException as error:
+            if error.status != 409:
+                raise
+            return False
+        return True
+
+    wait_for(steal_the_lease, what="the Lease to be taken from a")
 
     wait_for(lambda: not controller.leading, timeout=10, what="a to step down")
     attempts_when_deposed = log_attempts()

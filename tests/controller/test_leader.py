@@ -129,8 +129,19 @@ def hold_as(client: kubernetes.client.ApiClient, holder: str, *, renew_time: dat
             "default", kubernetes.client.V1Lease(metadata=metadata, spec=spec)
         )
         return
-    current.spec = spec
-    leases(client).replace_namespaced_lease("bridge", "default", current)
+
+    def replace() -> bool:  # the holder may renew between our read and our write: read again then
+        latest = leases(client).read_namespaced_lease("bridge", "default")
+        latest.spec = spec
+        try:
+            leases(client).replace_namespaced_lease("bridge", "default", latest)
+        except kubernetes.client.ApiException as error:
+            if error.status != 409:
+                raise
+            return False
+        return True
+
+    wait_for(replace, what="the Lease to be written over")
 
 
 def test_one_of_two_candidates_leads_and_keeps_renewing(kube_client: kubernetes.client.ApiClient) -> None:
@@ -247,7 +258,7 @@ def test_the_deposed_leader_stops_before_another_replica_leads(
         wait_for(a.elector.leading.is_set)
         b.start()
         a_configuration.host = closed_port_url()  # a loses the API server; b still reaches it
-        wait_for(b.elector.leading.is_set, timeout=15)
+        wait_for(lambda: "b leads" in journal, timeout=15)
         assert journal == ["a leads", "a stopped", "b leads"]
         assert a.elector.stop_margin_seconds == 3.0
     finally:
