@@ -122,7 +122,7 @@ def hold_as(client: kubernetes.client.ApiClient, holder: str, *, renew_time: dat
         holder_identity=holder, lease_duration_seconds=2, renew_time=renew_time
     )
     try:
-        current = leases(client).read_namespaced_lease("bridge", "default")
+        leases(client).read_namespaced_lease("bridge", "default")  # is there one to write over?
     except kubernetes.client.ApiException:
         metadata = kubernetes.client.V1ObjectMeta(name="bridge")
         leases(client).create_namespaced_lease(
