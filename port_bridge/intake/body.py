@@ -71,10 +71,12 @@ def read_body(raw: bytes, *, max_depth: int = MAX_DEPTH) -> Body:
     try:
         text = raw.decode(json.detect_encoding(raw), "surrogatepass")  # as json.loads reads bytes
         try:
-            document = _STRICT.decode(text)
-        except _UnusableNumber:
-            document, suspect = _MARKING.decode(text), True
-        except RecursionError:
+            try:
+                document = _STRICT.decode(text)
+            except _UnusableNumber:
+                suspect = True
+                document = _MARKING.decode(text)
+        except RecursionError:  # from either parse: a NaN may come before the deep part
             document, suspect = _MARKING.decode(_cut_below(text, max_depth)), True
     except ValueError as error:  # JSONDecodeError, or bytes that are not UTF-8/16/32
         raise MalformedBody(f"the body is not valid JSON: {_first_line(error)}") from None

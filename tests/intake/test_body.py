@@ -52,6 +52,14 @@ def test_nesting_beyond_the_limit_is_found_in_its_top_level_field(
     assert read_body(raw).problems == expected
 
 
+def test_a_nan_before_a_part_too_deep_for_the_parser_is_found_too() -> None:
+    """Found by the fuzz test: the second parse (marking the NaN) met the deep part."""
+    raw = b'{"runId":"r_1","inputs":{"name":NaN},"entity":' + nested(1500) + b"}"
+    body = read_body(raw)
+    assert body.document["runId"] == "r_1"
+    assert {problem.path for problem in body.problems} == {"inputs.name", "entity"}
+
+
 def test_a_body_too_deep_for_the_parser_still_yields_its_run_id() -> None:
     tricky = b'"] } [ { \\" [[[["'  # brackets and an escaped quote inside a string are not nesting
     raw = b'{"runId":"r_deep","context":' + tricky + b',"inputs":{"a":' + nested(6000) + b"}}"
