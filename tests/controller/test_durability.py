@@ -124,7 +124,12 @@ def test_killed_while_following_kratix(
 ) -> None:
     first = controllers()
     run_id = slow_kratix_bridge.click("create-postgresql", ORDERS)
-    wait_for(lambda: status(kube_client, run_id).get("kratix", {}).get("phase") == "in_progress", timeout=20)
+    wait_for(
+        lambda: any("running" in log.message for log in slow_kratix_bridge.port.run(run_id).logs),
+        timeout=20,
+        what="the run to report Kratix's pipeline running",
+    )
+    assert status(kube_client, run_id).get("submittedGeneration") == 1  # applied and recorded
     uid = KubeObjects(kube_client).get(POSTGRES, "orders", namespace="default")["metadata"]["uid"]
     first.kill()
     controllers()

@@ -12,9 +12,9 @@ from typing import NamedTuple
 import pytest
 from kubernetes.client import ApiClient
 
-from port_bridge.kube.actionruns import ACTIONRUNS
+from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
 from port_bridge.kube.objects import KubeObjects, Resource
-from port_bridge.sandbox.kratix import Era, Timings
+from port_bridge.sandbox.kratix import Behaviour, Era, Timings
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.port import PortEmulator, Run
 from port_bridge.serving import WsgiThread
@@ -183,3 +183,20 @@ def test_finished_actionruns_are_collected_after_the_retention_period(
     assert len(objects.list(ACTIONRUNS, namespace=BRIDGE_NAMESPACE)["items"]) == 1
     wait_for(lambda: objects.list(ACTIONRUNS, namespace=BRIDGE_NAMESPACE)["items"] == [], timeout=10)
     assert objects.get(Resource("marketplace.kratix.io", "v1alpha1", "redis"), "cache", namespace="default")
+
+
+def test_a_run_still_going_records_what_port_was_told(bridge: Bridge, kube_client: ApiClient) -> None:
+    """Progress delivered to Port is written to the ActionRun with what comes next or soon after."""
+    assert bridge.kratix is not None
+    bridge.kratix.behave(Behaviour(configure="hang"))
+    run_id = bridge.click("create-redis", {"name": "cache"})
+    objects = KubeObjects(kube_client)
+
+    def recorded_journal() -> list[str]:
+        run = objects.get(ACTIONRUNS, actionrun_name(run_id), namespace=BRIDGE_NAMESPACE)
+        return [line["message"] for line in (run.get("status") or {}).get("journal", [])]
+
+    running = "Kratix: configure pipeline instance-configure running (1 of 1)"
+    wait_for(lambda: running in recorded_journal(), timeout=10, what="the running line to be recorded")
+    logged = [log.message for log in bridge.port.run(run_id).logs]
+    assert recorded_journal() == logged[1:]  # every line after "received", in Port's order
