@@ -61,15 +61,6 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Unrecorded:
-    """Progress delivered to Port but not written yet: Kratix's state and the lines it brought."""
-
-    resource_version: str | None  # of the ActionRun it builds on
-    status: ActionRunStatus
-    due: float  # written by then at the latest (clock time)
-
-
-@dataclass(frozen=True)
 class Options:
     namespace: str
     link_template: str | None = None  # e.g. "https://bridge.example.com/runs/{run_id}"
@@ -93,12 +84,9 @@ class Reconciler:
         clock: Callable[[], float] = time.time,
         fence: Callable[[], None] = lambda: None,
         recording_threads: int = 4,
-        record_every: float = 1.0,
     ) -> None:
         self._actions, self._run_lookup = actions, run_lookup
         self._options, self._clock, self._fence = options, clock, fence
-        self._record_every = record_every
-        self._unrecorded: dict[str, _Unrecorded] = {}  # by ActionRun name; one worker per name
         self._records = RunRecords(objects, remember=remember, before_write=fence)
         self._requests = KratixRequests(
             objects=objects, promises=promises, lookup=request_lookup, remember=remember_request
@@ -160,10 +148,7 @@ class Reconciler:
     # -- Steps ---------------------------------------------------------------------------------
 
     def _advance(self, run: ActionRun) -> float | None:
-        held = self._unrecorded.pop(run.name, None)
-        status = (
-            held.status if held is not None and held.resource_version == run.resource_version else run.status
-        )
+        status = run.status
         observed = None
         while True:
             try:
@@ -192,7 +177,7 @@ class Reconciler:
                 step = Decide(FAILURE, failure.message, failure.label, (messages.line(failure.message),))
             if isinstance(step, Decide):
                 return self._decide(run, status, step)
-            return self._follow(run, status, step, due=held.due if held is not None else None)
+            return self._follow(run, status, step)
 
     def _apply(self, run: ActionRun, status: ActionRunStatus) -> ActionRunStatus:
         applied = self._requests.apply(run, before_write=self._fence)
@@ -208,16 +193,8 @@ class Reconciler:
             }
         )
 
-    def _follow(
-        self, run: ActionRun, status: ActionRunStatus, step: Follow, *, due: float | None
-    ) -> float | None:
-        """Report what Kratix does and record it; Kratix work never waits for Port.
-
-        Progress delivered to Port is recorded with whatever comes next (most runs end within a
-        second, and their outcome is written anyway), or at ``due`` at the latest: one write per
-        run and ``record_every`` rather than one per Kratix transition. What is not delivered is
-        written at once. A crash in between loses no line from Port, only from the ActionRun's copy.
-        """
+    def _follow(self, run: ActionRun, status: ActionRunStatus, step: Follow) -> float | None:
+        """Record what Kratix does and report it; Kratix work never waits for Port."""
         status = status.model_copy(
             update={"kratix": step.kratix or status.kratix, "journal": (*status.journal, *step.lines)}
         )
@@ -232,11 +209,6 @@ class Reconciler:
         status = status.model_copy(update={"reported": delivery.reported})
         if delivery.closed is not None:
             return self._reporter.finish(run, status, delivery.reported, closed=delivery.closed)
-        if delivery.unavailable is None and run.status.submitted_generation is not None:
-            due = due if due is not None else self._clock() + self._record_every
-            if self._clock() < due:
-                self._unrecorded[run.name] = _Unrecorded(run.resource_version, status, due)
-                return min(step.recheck_in, due - self._clock())
         self._records.write(run, status)
         if delivery.unavailable is not None:
             raise delivery.unavailable
