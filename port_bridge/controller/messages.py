@@ -10,11 +10,10 @@ import json
 
 from kubernetes.client import ApiException
 
-from port_bridge.actionrun.model import FAILURE, ActionRunSpec, JournalLine, Operation, RequestRef, Result
+from port_bridge.actionrun.model import FAILURE, ActionRunSpec, JournalLine, RequestRef, Result
 from port_bridge.kratix.status import KratixState, Phase
 
 MAX_LINE = 2000  # characters of one log line or summary: Kratix messages can be long
-VERBS = {"CREATE": "create", "DAY-2": "change", "DELETE": "delete"}
 
 
 def line(message: str, label: str | None = None) -> JournalLine:
@@ -23,10 +22,6 @@ def line(message: str, label: str | None = None) -> JournalLine:
 
 def bounded(text: str) -> str:
     return text if len(text) <= MAX_LINE else text[: MAX_LINE - 1] + "…"
-
-
-def received(request: RequestRef, operation: Operation | None) -> str:
-    return f"port-bridge received the run: {VERBS.get(operation or '', 'handle')} {request.where}"
 
 
 def refused_by_intake(message: str) -> str:
@@ -41,21 +36,24 @@ def no_request() -> str:
     return "the ActionRun names no Kratix request, so there is nothing to apply"
 
 
+# A run's first line says it was received and what was done with it (one call to Port, not two).
 def requested(request: RequestRef) -> str:
-    return f"Requested {request.where} from Kratix (Promise {request.promise})"
+    return (
+        f"port-bridge received the run and requested {request.where} from Kratix (Promise {request.promise})"
+    )
 
 
 def changed(request: RequestRef, generation: int) -> str:
     fields = ", ".join(sorted(request.spec or {})) or "nothing"
-    return f"Changed {fields} on {request.where} (generation {generation})"
+    return f"port-bridge received the run and changed {fields} on {request.where} (generation {generation})"
 
 
 def deletion_requested(request: RequestRef) -> str:
-    return f"Requested deletion of {request.where} from Kratix"
+    return f"port-bridge received the run and requested deletion of {request.where} from Kratix"
 
 
 def already_gone(request: RequestRef) -> str:
-    return f"{request.where} was already gone"
+    return f"port-bridge received the run: {request.where} was already gone"
 
 
 def taken(request: RequestRef, owner: str | None) -> str:

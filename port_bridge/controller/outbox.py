@@ -3,8 +3,9 @@
 What the controller decides is written to the ActionRun first; this module only delivers what is
 written, and says how far it got, so the caller records that progress. Delivery is at least once
 (a crash between sending and recording repeats one line) and in order: an announcement (the
-run's ``externalRunId``, its link and a "received" line), the journal's lines not yet delivered
-(each carrying the statusLabel it brings), then, at the end, the one terminal status.
+run's ``externalRunId`` and its link), the journal's lines not yet delivered (each carrying the
+statusLabel it brings; the first says the run was received and what was asked of Kratix), then,
+at the end, the one terminal status.
 
 Port's refusals are read by what Port says about the run, not by an error code (Port does not
 document the one for "run already ended"): when Port refuses a write to a run, the run is read
@@ -128,9 +129,9 @@ class Outbox:
         if request is None:  # rejected before a request was rendered: its journal says why
             return
         link = self.link(run)
-        run_id = run.spec.run_id
-        self._write(run, self._port.patch_run, run_id, external_run_id=request.external_id, link=link)
-        self._write(run, self._port.add_run_log, run_id, messages.received(request, run.spec.operation))
+        self._write(
+            run, self._port.patch_run, run.spec.run_id, external_run_id=request.external_id, link=link
+        )
 
     def _write(self, run: ActionRun, send: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """One write to the run; a refusal ends the delivery if the run is closed, else skips the write."""
