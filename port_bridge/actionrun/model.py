@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from port_bridge.kube.objects import Object, Resource
+from port_bridge.mapping.document import run_document
 
 Operation = Literal["CREATE", "DAY-2", "DELETE"]
 Result = Literal["SUCCESS", "FAILURE"]
@@ -113,14 +114,15 @@ class ActionRunSpec(_Model):
 
     def document(self) -> dict[str, Any]:
         """What mappings see (README, "What the expressions see"), rebuilt from the stored run."""
-        return {
-            "run": {"id": self.run_id},
-            "action": {"identifier": self.action, "blueprint": self.blueprint},
-            "operation": self.operation,
-            "inputs": self.inputs,
-            "entity": self.entity,
-            "trigger": self.trigger.to_json(),
-        }
+        return run_document(
+            run_id=self.run_id,
+            action=self.action,
+            blueprint=self.blueprint,
+            operation=self.operation,
+            inputs=self.inputs,
+            entity=self.entity,
+            trigger=self.trigger.to_json(),
+        )
 
 
 # -- status: what the controller did and reported ----------------------------------------------

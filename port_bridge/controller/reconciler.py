@@ -113,19 +113,19 @@ class Reconciler:
 
     def reconcile(self, name: str) -> float | None:
         """Advance the ActionRun ``name``; returns when to look again (seconds), or ``None``."""
-        obj = self._run_lookup(name)
-        if obj is None:
-            return None
-        try:
-            run = ActionRun.from_object(obj)
-        except MalformedActionRun as malformed:
-            return self._reporter.malformed(obj, str(malformed))
-        return self._advance(run)
+        return self._with_run(name, self._advance)
 
     def give_up(self, name: str, error: BaseException) -> float | None:
         """End a run whose reconciliation keeps failing unexpectedly, one degradation at a time:
         decide FAILURE; if reporting is what fails, send only the terminal status; if even that
         fails, stop trying and say so in the ActionRun and the log."""
+        return self._with_run(name, lambda run: self._give_up(run, error))
+
+    def close(self) -> None:
+        """Wait for outcome writes still under way (the controller is stopping)."""
+        self._reporter.close()
+
+    def _with_run(self, name: str, then: Callable[[ActionRun], float | None]) -> float | None:
         obj = self._run_lookup(name)
         if obj is None:
             return None
@@ -133,6 +133,9 @@ class Reconciler:
             run = ActionRun.from_object(obj)
         except MalformedActionRun as malformed:
             return self._reporter.malformed(obj, str(malformed))
+        return then(run)
+
+    def _give_up(self, run: ActionRun, error: BaseException) -> float | None:
         status, message = run.status, messages.unexpected(error)
         if status.reported.terminal:
             return None
@@ -232,10 +235,6 @@ class Reconciler:
         )
         recording = self._reporter.record_outcome(run, status)
         return self._reporter.report(run.with_status(status), recording=recording)
-
-    def close(self) -> None:
-        """Wait for outcome writes still under way (the controller is stopping)."""
-        self._reporter.close()
 
     # -- Helpers -------------------------------------------------------------------------------
 

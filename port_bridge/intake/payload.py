@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from port_bridge.mapping.document import run_document
+
 OPERATIONS = ("CREATE", "DAY-2", "DELETE")
 MAX_ID_LENGTH = 128
 _PLAIN_ID = re.compile(f"[!-~]{{1,{MAX_ID_LENGTH}}}")  # printable ASCII, no spaces
@@ -55,14 +57,15 @@ class RunContext:
 
     def document(self) -> dict[str, Any]:
         """What mapping expressions see (see the README for its shape)."""
-        return {
-            "run": {"id": self.run_id},
-            "action": {"identifier": self.action, "blueprint": self.blueprint},
-            "operation": self.operation,
-            "inputs": self.inputs,
-            "entity": self.entity,
-            "trigger": self.trigger,
-        }
+        return run_document(
+            run_id=self.run_id,
+            action=self.action,
+            blueprint=self.blueprint,
+            operation=self.operation,
+            inputs=self.inputs,
+            entity=self.entity,
+            trigger=self.trigger,
+        )
 
 
 def find_run_id(body: Any) -> str | None:
