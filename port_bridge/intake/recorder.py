@@ -53,13 +53,15 @@ class RunRecorder:
         """Nothing could be stored: close the run in Port directly so it is not left open."""
         cause = kube_message(error)
         log.error("could not record run: %s", cause, extra={"run_id": run_id, "action": action})
+        refused = not is_unavailable(error)  # the API server answered: trying again will not help
+        advice = (
+            "the platform team needs to look at port-bridge's access" if refused else "run the action again"
+        )
         message = (
             rejection.message
             if rejection is not None
-            else (
-                f"port-bridge could not record this run ({cause}); nothing was requested from Kratix, "
-                "run the action again"
-            )
+            else f"port-bridge could not record this run ({cause}); nothing was requested from Kratix; "
+            + advice
         )
         closed = False
         if self._closer is not None:
@@ -70,8 +72,9 @@ class RunRecorder:
                 log.error("could not close the run in Port either: %s", closing, extra={"run_id": run_id})
         if rejection is not None:
             return _refused(rejection, run_id, action, closes_run=closed)
-        body = {"error": "kubernetes_unavailable", "message": message, "runId": run_id}
-        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        reason = "kubernetes_refused" if refused else "kubernetes_unavailable"
+        body = {"error": reason, "message": message, "runId": run_id}
+        retry = {} if refused else {"Retry-After": str(RETRY_AFTER_SECONDS)}
         return Answer(503, body, "unavailable", retry, run_id=run_id, action=action, closes_run=closed)
 
     def _record(self, spec: ActionRunSpec, rejection: Rejection | None) -> Answer:

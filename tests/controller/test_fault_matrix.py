@@ -262,10 +262,13 @@ def test_a_kubernetes_refusal_to_store_the_run_closes_it_from_intake(
     )
     with WsgiThread(app) as intake:
         invocation = port.invoke("create-redis", inputs=CACHE, url=intake.url + "/webhook")
-    assert invocation.response.status_code >= 400
+    answer = invocation.response
+    assert (answer.status_code, answer.json()["error"]) == (503, "kubernetes_refused")
+    assert "Retry-After" not in answer.headers  # trying again would not help
     run = port.run(invocation.run_id)
     assert run.status == "FAILURE" and len(run.terminal_reports) == 1
     assert "actionruns is forbidden" in (run.summary or "")
+    assert "the platform team needs to look" in (run.summary or "")
 
 
 def refuse_writes(port: PortEmulator, run_id: str, status: int, error: str) -> None:

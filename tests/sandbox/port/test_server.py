@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -33,12 +32,10 @@ def test_stop_closes_the_port(port_spec_path: Path) -> None:
         _ = emulator.url
 
 
-def test_starts_in_milliseconds_once_the_spec_is_cached(port_spec_path: Path) -> None:
-    PortSpec.load(port_spec_path)
-    started = time.monotonic()
-    with PortEmulator(spec_path=port_spec_path):
-        pass
-    assert time.monotonic() - started < 0.5
+def test_the_spec_is_loaded_once_and_shared_by_every_emulator(port_spec_path: Path) -> None:
+    loaded = PortSpec.load(port_spec_path)
+    with PortEmulator(spec_path=port_spec_path) as first, PortEmulator(spec_path=port_spec_path) as second:
+        assert first.spec is loaded and second.spec is loaded
 
 
 def test_stop_is_quick_with_a_request_in_flight(port_spec_path: Path) -> None:
@@ -55,10 +52,8 @@ def test_stop_is_quick_with_a_request_in_flight(port_spec_path: Path) -> None:
     client = threading.Thread(target=slow_request)
     client.start()
     wait_for(lambda: held.hits, what="the request to be held by the latency")
-    started = time.monotonic()
     emulator.stop()
-    assert time.monotonic() - started < 1
-    client.join(timeout=5)
+    client.join(timeout=5)  # far less than the 30 s the request was held for: stopping cut it short
     assert not client.is_alive()
     assert outcome
 
