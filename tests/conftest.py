@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from port_bridge.controller.main import run_controller
 from port_bridge.controller.manager import Controller
 from port_bridge.intake.app import create_app
-from port_bridge.mapping.actions import ActionConfig, load_actions
+from port_bridge.mapping.actions import ActionConfig, RequestMapping, load_actions
 from port_bridge.port.client import PortClient
 from port_bridge.sandbox.kratix import Era, KratixSimulator, Timings
 from port_bridge.sandbox.kube import KubeApiServer
@@ -431,9 +431,18 @@ def make_bridge(
 
 def with_timeout(actions: dict[str, ActionConfig], seconds: float) -> dict[str, ActionConfig]:
     """The same actions, each with a run timeout of ``seconds``."""
-    return {
-        name: config.model_copy(
-            update={"kratix": config.kratix.model_copy(update={"timeout_seconds": seconds})}
+
+    def timed(mapping: RequestMapping) -> RequestMapping:
+        return mapping.model_copy(
+            update={"kratix": mapping.kratix.model_copy(update={"timeout_seconds": seconds})}
         )
-        for name, config in actions.items()
-    }
+
+    changed = {}
+    for name, config in actions.items():
+        if config.kratix is not None:
+            changed[name] = config.model_copy(
+                update={"kratix": timed(RequestMapping(kratix=config.kratix)).kratix}
+            )
+        else:
+            changed[name] = config.model_copy(update={"requests": tuple(timed(m) for m in config.requests)})
+    return changed

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from port_bridge.kube.objects import Object, Resource
@@ -27,6 +27,7 @@ Result = Literal["SUCCESS", "FAILURE"]
 SUCCESS: Result = "SUCCESS"
 FAILURE: Result = "FAILURE"
 DEFAULT_TIMEOUT_SECONDS = 30 * 60.0
+MAIN = "main"  # the id of a run's only (or first) request
 
 
 class MalformedActionRun(ValueError):
@@ -71,8 +72,9 @@ class Trigger(_Model):
 
 
 class RequestRef(_Model):
-    """The Kratix resource request a run creates, changes or deletes."""
+    """A Kratix resource request a run creates, changes or deletes; ``id`` names it in its action."""
 
+    id: str = MAIN
     promise: str
     api_version: str
     kind: str
@@ -108,9 +110,24 @@ class ActionRunSpec(_Model):
     trigger: Trigger = Trigger()
     inputs: dict[str, Any] = Field(default_factory=dict)
     entity: dict[str, Any] | None = None
-    request: RequestRef | None = None
+    requests: tuple[RequestRef, ...] = ()  # the main one first
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     rejection: RecordedRejection | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_request(cls, data: Any) -> Any:
+        """ActionRuns written before runs had several requests hold one ``request``."""
+        if isinstance(data, Mapping) and "request" in data and not data.get("requests"):
+            single = data["request"]
+            data = {key: value for key, value in data.items() if key != "request"}
+            data["requests"] = [single] if single else []
+        return data
+
+    @property
+    def main(self) -> RequestRef | None:
+        """The run's main request: it names the run in Port (``externalRunId``, the link)."""
+        return self.requests[0] if self.requests else None
 
     def document(self) -> dict[str, Any]:
         """What mappings see (README, "What the expressions see"), rebuilt from the stored run."""
@@ -162,23 +179,48 @@ class Reported(_Model):
     started: bool = False
     logged: int = 0
     label: str | None = None
-    entity: str | None = None  # the identifier written ("" when there was none to write)
+    entities: tuple[str, ...] | None = None  # the identifiers written or deleted, once done
     terminal: bool = False
     note: str | None = None
 
 
-class ActionRunStatus(_Model):
-    phase: str | None = None
-    request: str | None = None
+class RequestProgress(_Model):
+    """What was done to one request of the run, and where Kratix stood with it when last looked at."""
+
     submitted_generation: int | None = None
     request_uid: str | None = None
     applied_at: str | None = None
     kratix: KratixSeen | None = None
+
+
+class ActionRunStatus(_Model):
+    phase: str | None = None
+    request: str | None = None  # the requests, for `kubectl get actionruns`
+    requests: dict[str, RequestProgress] = Field(default_factory=dict)  # by request id
     journal: tuple[JournalLine, ...] = ()
     outcome: Outcome | None = None
     reported: Reported = Reported()
     message: str | None = None
     finished_at: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_request(cls, data: Any) -> Any:
+        """ActionRuns written before runs had several requests kept one request's progress on top."""
+        old = ("submittedGeneration", "requestUid", "appliedAt", "kratix")
+        if isinstance(data, Mapping) and not data.get("requests") and any(key in data for key in old):
+            data = dict(data)
+            data["requests"] = {MAIN: {key: data.pop(key) for key in old if key in data}}
+        return data
+
+    def progress(self, request_id: str) -> RequestProgress:
+        return self.requests.get(request_id) or RequestProgress()
+
+    @property
+    def applied_at(self) -> str | None:
+        """When the run first changed Kratix (its timeout counts from there)."""
+        times = [progress.applied_at for progress in self.requests.values() if progress.applied_at]
+        return min(times) if times else None
 
     @field_validator("journal", mode="before")
     @classmethod

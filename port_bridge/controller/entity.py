@@ -10,10 +10,11 @@ Port being unavailable raises, and the step is tried again later.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
-from port_bridge.actionrun.model import ActionRun
+from port_bridge.actionrun.model import ActionRun, RequestRef
 from port_bridge.kube.objects import Object
-from port_bridge.mapping.actions import ActionConfig
+from port_bridge.mapping.actions import ActionConfig, EntityMapping, RequestMapping
 from port_bridge.mapping.render import MappingFailed, render_entity
 from port_bridge.port.client import PortClient
 from port_bridge.port.errors import PortApiError, RunAlreadyFinished
@@ -25,41 +26,87 @@ class RunEntity:
         *,
         port: PortClient,
         actions: Mapping[str, ActionConfig],
-        current_request: Callable[[ActionRun], Object | None],
+        current_requests: Callable[[ActionRun], Mapping[str, Object | None]],
         warn: Callable[[ActionRun, str], None],
         before_write: Callable[[], None],
     ) -> None:
-        self._port, self._actions, self._current_request = port, actions, current_request
+        self._port, self._actions, self._current_requests = port, actions, current_requests
         self._warn, self._before_write = warn, before_write
 
-    def write(self, run: ActionRun) -> str:
-        """Upsert or delete the run's entity; the identifier touched, or "" if there was none."""
+    def write(self, run: ActionRun) -> tuple[str, ...]:
+        """Upsert (or, for a DELETE, delete) the entity of each of the run's requests; the identifiers.
+
+        Entities of further requests go first and the main one's last, so the main entity's
+        relations find their targets; a DELETE goes the other way, the main entity (which
+        relates to the others) first.
+        """
         spec = run.spec
+        config = self._actions.get(spec.action)
+        mappings = {mapping.id: mapping for mapping in config.request_mappings} if config else {}
+        current = self._current_requests(run)
+        document = {
+            **spec.document(),
+            "requests": {request_id: found or {} for request_id, found in current.items()},
+        }
+        done: list[str] = []
         try:
             if spec.operation == "DELETE":
-                identifier = (spec.entity or {}).get("identifier")
-                if not (isinstance(identifier, str) and identifier and spec.blueprint):
-                    return ""
-                self._before_write()
-                self._port.delete_entity(spec.blueprint, identifier, run_id=spec.run_id)
-                return identifier
-            config = self._actions.get(spec.action)
-            if config is None or config.entity is None:
-                return ""
-            document = {**spec.document(), "request": self._current_request(run) or {}}
-            try:
-                body = render_entity(config.entity, document)
-            except MappingFailed as failed:
-                self._warn(run, f"Warning: the catalog entity could not be built ({failed})")
-                return ""
-            self._before_write()
-            try:
-                self._port.upsert_entity(config.entity.blueprint, body, run_id=spec.run_id)
-            except RunAlreadyFinished:
-                raise
-            except PortApiError as refused:
-                self._warn(run, f"Warning: Port refused the catalog entity: {refused.message}")
-                return ""
-            return str(body["identifier"])
+                for request in spec.requests:
+                    if (
+                        entity := self._to_delete(run, request, mappings.get(request.id), document)
+                    ) is not None:
+                        self._before_write()
+                        self._port.delete_entity(entity[0], entity[1], run_id=spec.run_id)
+                        done.append(entity[1])
+                return tuple(done)
+            for request in reversed(spec.requests):
+                mapping = mappings.get(request.id)
+                if mapping is None or mapping.entity is None:
+                    continue
+                own = {**document, "request": current.get(request.id) or {}}
+                if (identifier := self._upsert(run, mapping.entity, own)) is not None:
+                    done.append(identifier)
         except RunAlreadyFinished:
-            return ""  # closed elsewhere; the terminal step finds out and records it
+            pass  # closed elsewhere; the terminal step finds out and records it
+        return tuple(done)
+
+    def _to_delete(
+        self,
+        run: ActionRun,
+        request: RequestRef,
+        mapping: RequestMapping | None,
+        document: Mapping[str, Any],
+    ) -> tuple[str, str] | None:
+        """(blueprint, identifier) of the entity a DELETE removes for one request, if any."""
+        spec = run.spec
+        if mapping is not None and mapping.entity is not None:
+            try:
+                body = render_entity(mapping.entity, {**document, "request": {}})
+            except MappingFailed as failed:
+                self._warn(run, f"Warning: the catalog entity of {request.where} was not found ({failed})")
+                return None
+            return mapping.entity.blueprint, str(body["identifier"])
+        identifier = (spec.entity or {}).get("identifier")
+        if (
+            request.id == (spec.main.id if spec.main else None)
+            and isinstance(identifier, str)
+            and spec.blueprint
+        ):
+            return spec.blueprint, identifier
+        return None
+
+    def _upsert(self, run: ActionRun, mapping: EntityMapping, document: Mapping[str, Any]) -> str | None:
+        try:
+            body = render_entity(mapping, document)
+        except MappingFailed as failed:
+            self._warn(run, f"Warning: the catalog entity could not be built ({failed})")
+            return None
+        self._before_write()
+        try:
+            self._port.upsert_entity(mapping.blueprint, body, run_id=run.spec.run_id)
+        except RunAlreadyFinished:
+            raise
+        except PortApiError as refused:
+            self._warn(run, f"Warning: Port refused the catalog entity: {refused.message}")
+            return None
+        return str(body["identifier"])

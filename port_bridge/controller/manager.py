@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+from port_bridge.actionrun.model import ActionRun, MalformedActionRun
 from port_bridge.controller.errors import ErrorKind, cause_of, kind_of
 from port_bridge.controller.fence import Fence
 from port_bridge.controller.observability import ControllerMetrics
@@ -67,7 +68,8 @@ class Controller:
         self._runs = ObjectCache()
         self._requests: dict[Resource, ObjectCache] = {}
         self._watchers: list[Watcher] = []
-        self._index: dict[RequestKey, set[str]] = {}
+        self._index: dict[RequestKey, set[str]] = {}  # the runs following each request
+        self._followed: dict[str, set[RequestKey]] = {}  # the requests each run follows
         self._index_lock = threading.Lock()
         self._metrics = metrics
         if metrics is not None:
@@ -151,7 +153,7 @@ class Controller:
 
     def _watch_requests(self) -> None:
         """A watch for the requests of every mapped Promise not watched yet (Promises may come later)."""
-        for promise in sorted({config.kratix.promise for config in self._actions.values()}):
+        for promise in sorted({promise for config in self._actions.values() for promise in config.promises}):
             try:
                 api = self._promises.get(promise)
             except Exception as error:
@@ -162,23 +164,28 @@ class Controller:
                 self._requests[resource] = cache = ObjectCache()
                 self._watch(resource, cache, self._request_listener(resource))
 
-    def _on_run(self, run: Object, deleted: bool) -> None:
-        name = run["metadata"]["name"]
-        request = (run.get("spec") or {}).get("request")
-        finished = ((run.get("status") or {}).get("reported") or {}).get("terminal")
-        if request:
-            key = (
-                request["apiVersion"].split("/", 1)[0],
-                request["plural"],
-                request["namespace"],
-                request["name"],
-            )
-            with self._index_lock:
-                names = self._index.setdefault(key, set())
-                if deleted or finished:
-                    names.discard(name)
-                else:
-                    names.add(name)
+    def _on_run(self, obj: Object, deleted: bool) -> None:
+        name = obj["metadata"]["name"]
+        keys: set[RequestKey] = set()
+        if not deleted:
+            try:
+                run = ActionRun.from_object(obj)
+            except MalformedActionRun:
+                run = None  # reconciling it closes its run; nothing of it to follow
+            if run is not None and not run.status.reported.terminal:
+                keys = {
+                    (request.resource.group, request.plural, request.namespace, request.name)
+                    for request in run.spec.requests
+                }
+        with self._index_lock:
+            for key in self._followed.get(name, set()) - keys:
+                self._index.get(key, set()).discard(name)
+            for key in keys:
+                self._index.setdefault(key, set()).add(name)
+            if keys:
+                self._followed[name] = keys
+            else:
+                self._followed.pop(name, None)
         if not deleted:
             self._queue.add(name)
 

@@ -7,6 +7,7 @@ does) and so a change of wording never touches the logic that decides when they 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 
 from kubernetes.client import ApiException
 
@@ -75,9 +76,41 @@ def kubernetes_refused(error: ApiException, request: RequestRef, operation: str)
     return f"Kubernetes refused to {operation.lower()} {request.where}: {detail}"
 
 
-def timed_out(timeout_seconds: float, state: KratixState) -> str:
-    where = state.detail.removeprefix("Kratix: ")
+def timed_out(
+    timeout_seconds: float, unfinished: Sequence[tuple[RequestRef, KratixState]], *, several: bool
+) -> str:
+    """Where each unfinished request was when the run's timeout passed."""
+    where = "; ".join(
+        (f"{request.where}: " if several else "") + state.detail.removeprefix("Kratix: ")
+        for request, state in unfinished
+    )
     return f"Kratix did not finish within {duration(timeout_seconds)}; it was at: {where}"
+
+
+def kratix_line(request: RequestRef, state: KratixState, *, several: bool) -> str:
+    """A Kratix transition for the run's log, naming the request when the run has several."""
+    if not several:
+        return state.detail
+    return f"Kratix ({request.where}): {state.detail.removeprefix('Kratix: ')}"
+
+
+def failure(request: RequestRef, state: KratixState, *, several: bool) -> str:
+    detail = state.detail.removeprefix("Kratix: ")
+    return f"{request.where}: {detail}" if several else detail
+
+
+def success(spec: ActionRunSpec, observed: Mapping[str, KratixState]) -> str:
+    """The run's summary once Kratix has finished every request."""
+    return "; ".join(_succeeded(spec, request, observed[request.id]) for request in spec.requests)
+
+
+def _succeeded(spec: ActionRunSpec, request: RequestRef, state: KratixState) -> str:
+    if state.phase is Phase.DELETED:
+        return f"{request.where} was deleted"
+    message = f": {state.message}" if state.message else ""
+    if spec.operation == "DAY-2":
+        return f"{request.where} was changed and reconciled by Kratix{message}"
+    return f"{request.where} is ready{message}"
 
 
 def unexpected(error: BaseException) -> str:
@@ -86,19 +119,6 @@ def unexpected(error: BaseException) -> str:
 
 def closed_elsewhere(detail: str) -> str:
     return f"the run was closed outside port-bridge: {detail}"
-
-
-def summary(spec: ActionRunSpec, state: KratixState, result: Result) -> str:
-    """The run's summary once Kratix has finished with the request."""
-    if result == FAILURE:
-        return state.detail.removeprefix("Kratix: ")
-    where = spec.request.where if spec.request else spec.action
-    if state.phase is Phase.DELETED:
-        return f"{where} was deleted"
-    message = f": {state.message}" if state.message else ""
-    if spec.operation == "DAY-2":
-        return f"{where} was changed and reconciled by Kratix{message}"
-    return f"{where} is ready{message}"
 
 
 def final_label(operation: str | None, result: Result, state: KratixState) -> str:

@@ -105,7 +105,7 @@ class Outbox:
 
     def link(self, run: ActionRun) -> str | None:
         """The run's link (``PORT_BRIDGE_LINK_TEMPLATE``); a template that cannot be filled is permanent."""
-        request = run.spec.request
+        request = run.spec.main
         if not self._link_template or request is None:
             return None
         fields = dict(
@@ -125,7 +125,7 @@ class Outbox:
             ) from None
 
     def _announce(self, run: ActionRun) -> None:
-        request = run.spec.request
+        request = run.spec.main
         if request is None:  # rejected before a request was rendered: its journal says why
             return
         link = self.link(run)

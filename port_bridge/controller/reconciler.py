@@ -25,12 +25,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes.client import ApiException
-
 from port_bridge.actionrun.model import (
     FAILURE,
     ActionRun,
     ActionRunStatus,
+    KratixSeen,
     MalformedActionRun,
     Outcome,
 )
@@ -95,7 +94,7 @@ class Reconciler:
         entity = RunEntity(
             port=port,
             actions=actions,
-            current_request=self._current_request,
+            current_requests=self._current_requests,
             warn=self._outbox.warn,
             before_write=fence,
         )
@@ -168,8 +167,10 @@ class Reconciler:
                     return self._reporter.report(run)
                 if isinstance(step, Apply):
                     self._outbox.link(run)  # a link that cannot be built fails the run before Kratix is asked
-                    status = self._apply(run, status)
-                    continue
+                    status, refused = self._apply(run, status)
+                    if refused is None:
+                        continue
+                    raise refused
                 if isinstance(step, Observe):
                     observed = self._requests.observe(run.spec, status)
                     continue
@@ -182,25 +183,43 @@ class Reconciler:
                 return self._decide(run, status, step)
             return self._follow(run, status, step)
 
-    def _apply(self, run: ActionRun, status: ActionRunStatus) -> ActionRunStatus:
-        applied = self._requests.apply(run, before_write=self._fence)
-        request = run.spec.request
-        return status.model_copy(
-            update={
-                "phase": "InProgress",
-                "request": request.external_id if request else None,
-                "submitted_generation": applied.generation,
-                "request_uid": applied.uid,
-                "applied_at": rfc3339(self._clock()),
-                "journal": (*status.journal, messages.line(applied.line)),
-            }
-        )
+    def _apply(
+        self, run: ActionRun, status: ActionRunStatus
+    ) -> tuple[ActionRunStatus, PermanentError | None]:
+        """Apply every request not applied yet, in order; what was done, and why the rest cannot be."""
+        for request in run.spec.requests:
+            progress = status.progress(request.id)
+            if progress.submitted_generation is not None:
+                continue
+            try:
+                applied = self._requests.apply(run, request, before_write=self._fence)
+            except PermanentError as refused:
+                done = [other.where for other in run.spec.requests if status.progress(other.id).applied_at]
+                if not done:
+                    return status, refused
+                verb = "was" if len(done) == 1 else "were"
+                left = f"; {', '.join(done)} {verb} requested and left in place"
+                return status, PermanentError(refused.message + left, label=refused.label)
+            progress = progress.model_copy(
+                update={
+                    "submitted_generation": applied.generation,
+                    "request_uid": applied.uid,
+                    "applied_at": rfc3339(self._clock()),
+                }
+            )
+            status = status.model_copy(
+                update={
+                    "phase": "InProgress",
+                    "request": ", ".join(request.external_id for request in run.spec.requests),
+                    "requests": {**status.requests, request.id: progress},
+                    "journal": (*status.journal, messages.line(applied.line)),
+                }
+            )
+        return status, None
 
     def _follow(self, run: ActionRun, status: ActionRunStatus, step: Follow) -> float | None:
         """Record what Kratix does and report it; Kratix work never waits for Port."""
-        status = status.model_copy(
-            update={"kratix": step.kratix or status.kratix, "journal": (*status.journal, *step.lines)}
-        )
+        status = _seeing(status, step.kratix).model_copy(update={"journal": (*status.journal, *step.lines)})
         try:
             delivery = self._outbox.deliver(run, status)
         except PermanentError as failure:
@@ -225,22 +244,30 @@ class Reconciler:
             label=step.label,
             decided_at=rfc3339(self._clock()),
         )
-        status = status.model_copy(
-            update={
-                "phase": "Reporting",
-                "kratix": step.kratix or status.kratix,
-                "journal": (*status.journal, *step.lines),
-                "outcome": outcome,
-            }
+        status = _seeing(status, step.kratix).model_copy(
+            update={"phase": "Reporting", "journal": (*status.journal, *step.lines), "outcome": outcome}
         )
         recording = self._reporter.record_outcome(run, status)
         return self._reporter.report(run.with_status(status), recording=recording)
 
     # -- Helpers -------------------------------------------------------------------------------
 
-    def _current_request(self, run: ActionRun) -> Object | None:
-        request = run.spec.request
-        return self._requests.current(request, run.status.request_uid) if request is not None else None
+    def _current_requests(self, run: ActionRun) -> dict[str, Object | None]:
+        """Each request as it is now, by id (``None`` when gone)."""
+        return {
+            request.id: self._requests.current(request, run.status.progress(request.id).request_uid)
+            for request in run.spec.requests
+        }
+
+
+def _seeing(status: ActionRunStatus, seen: Mapping[str, KratixSeen]) -> ActionRunStatus:
+    """``status`` with the Kratix states newly seen for its requests."""
+    if not seen:
+        return status
+    requests = dict(status.requests)
+    for request_id, kratix in seen.items():
+        requests[request_id] = status.progress(request_id).model_copy(update={"kratix": kratix})
+    return status.model_copy(update={"requests": requests})
 
 
 def _permanent(error: Exception, run: ActionRun) -> PermanentError | None:
@@ -249,8 +276,6 @@ def _permanent(error: Exception, run: ActionRun) -> PermanentError | None:
         return error
     if kind_of(error) is not ErrorKind.PERMANENT:
         return None
-    if isinstance(error, ApiException) and run.spec.request is not None:
-        return PermanentError(messages.kubernetes_refused(error, run.spec.request, "read"), label="Failed")
     return PermanentError(str(error))
 
 

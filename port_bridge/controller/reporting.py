@@ -81,15 +81,15 @@ class Reporter:
             if delivery.unavailable is not None:
                 self._records.write(recorded(), status.model_copy(update={"reported": reported}))
                 raise delivery.unavailable
-            if outcome.result == SUCCESS and reported.entity is None:
+            if outcome.result == SUCCESS and reported.entities is None:
                 try:
-                    identifier = self._entity.write(run)
+                    identifiers = self._entity.write(run)
                 except Exception as error:
                     self._records.write(recorded(), status.model_copy(update={"reported": reported}))
                     if kind_of(error) is ErrorKind.PERMANENT:
                         return self.report(self._records.write(recorded(), bare(status)))
                     raise
-                reported = reported.model_copy(update={"entity": identifier})
+                reported = reported.model_copy(update={"entities": identifiers})
         run = recorded()
         delivery = self._outbox.close(run, outcome, reported)
         if delivery.unavailable is not None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from kubernetes.client import ApiException
 
-from port_bridge.actionrun.model import ActionRun, ActionRunSpec, ActionRunStatus, RequestRef
+from port_bridge.actionrun.model import ActionRun, ActionRunSpec, ActionRunStatus, RequestProgress, RequestRef
 from port_bridge.controller import messages
 from port_bridge.controller.errors import PermanentError
 from port_bridge.kratix.catalog import PromiseCatalog, PromiseNotInstalled
@@ -57,11 +57,9 @@ class KratixRequests:
     ) -> None:
         self._objects, self._promises, self._lookup, self._remember = objects, promises, lookup, remember
 
-    def apply(self, run: ActionRun, *, before_write: Callable[[], None]) -> Applied:
-        """Create, change or delete the run's request; ``before_write`` runs before each change."""
-        spec = run.spec
-        request = _request_of(spec)
-        operation = spec.operation or "CREATE"
+    def apply(self, run: ActionRun, request: RequestRef, *, before_write: Callable[[], None]) -> Applied:
+        """Create, change or delete one of the run's requests; ``before_write`` runs before each change."""
+        operation = run.spec.operation or "CREATE"
         try:
             if operation == "CREATE":
                 return self._create(run, request, before_write)
@@ -75,19 +73,28 @@ class KratixRequests:
                 messages.kubernetes_refused(error, request, operation), label="Cannot apply"
             ) from None
 
-    def observe(self, spec: ActionRunSpec, status: ActionRunStatus) -> KratixState:
-        """Where Kratix stands with the request, for the generation this run submitted."""
-        request_ref = _request_of(spec)
+    def observe(self, spec: ActionRunSpec, status: ActionRunStatus) -> dict[str, KratixState]:
+        """Where Kratix stands with each request (by id), for the generation this run submitted."""
+        return {
+            request.id: self._observe(spec, request, status.progress(request.id)) for request in spec.requests
+        }
+
+    def _observe(self, spec: ActionRunSpec, request: RequestRef, progress: RequestProgress) -> KratixState:
         operation = spec.operation or "CREATE"
-        current = self.current(request_ref, status.request_uid)
-        state = classify(
-            current,
-            submitted_generation=int(status.submitted_generation or 0),
-            operation=operation,
-            has_configure_workflow=self._has_configure_workflow(request_ref.promise),
-            applied_at=status.applied_at,
-            jobs=self._legacy_jobs(request_ref, current),
-        )
+        try:
+            current = self.current(request, progress.request_uid)
+            state = classify(
+                current,
+                submitted_generation=int(progress.submitted_generation or 0),
+                operation=operation,
+                has_configure_workflow=self._has_configure_workflow(request.promise),
+                applied_at=progress.applied_at,
+                jobs=self._legacy_jobs(request, current),
+            )
+        except ApiException as error:
+            if is_unavailable(error):
+                raise
+            raise PermanentError(messages.kubernetes_refused(error, request, "read")) from None
         if operation != "DELETE" and state.phase is Phase.DELETING:
             return KratixState(
                 Phase.MISSING, "Request deleted", "Kratix: the request is being deleted outside this run"
@@ -194,12 +201,6 @@ class KratixRequests:
             "items"
         ]
         return items
-
-
-def _request_of(spec: ActionRunSpec) -> RequestRef:
-    if spec.request is None:
-        raise PermanentError(messages.no_request(), label="Malformed")
-    return spec.request
 
 
 def _annotations(run: ActionRun) -> dict[str, str]:

@@ -16,7 +16,8 @@ test pin every transition the way ``kratix/status.py``'s ``classify`` is pinned:
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from port_bridge.actionrun.model import FAILURE, SUCCESS, ActionRun, JournalLine, KratixSeen, Result
 from port_bridge.controller import messages
@@ -45,15 +46,19 @@ class Observe:
     """Read where Kratix stands with the request, then ask again."""
 
 
+Seen = Mapping[str, KratixSeen]
+"""Kratix states newly seen, by request id."""
+
+
 @dataclass(frozen=True)
 class Decide:
-    """The run's outcome, with the journal lines and Kratix state that come with it."""
+    """The run's outcome, with the journal lines and Kratix states that come with it."""
 
     result: Result
     summary: str
     label: str
     lines: tuple[JournalLine, ...] = ()
-    kratix: KratixSeen | None = None
+    kratix: Seen = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class Follow:
 
     recheck_in: float
     lines: tuple[JournalLine, ...] = ()
-    kratix: KratixSeen | None = None
+    kratix: Seen = field(default_factory=dict)
 
 
 Step = Collect | Report | Apply | Observe | Decide | Follow
@@ -72,10 +77,15 @@ def next_step(
     run: ActionRun,
     *,
     configured: bool,
-    observed: KratixState | None,
+    observed: Mapping[str, KratixState] | None,
     now: float,
     retention_seconds: float,
 ) -> Step:
+    """What comes next; ``observed`` is where Kratix stands with each request (by id), once looked at.
+
+    A run with several requests succeeds when every one has; it fails as soon as one has failed
+    (naming it), and at its timeout names where each unfinished one was.
+    """
     spec, status = run.spec, run.status
     if status.reported.terminal:
         return Collect(retention_seconds - seconds_since(status.finished_at, now))
@@ -87,39 +97,59 @@ def next_step(
     if not configured:
         message = messages.not_configured(spec.action)
         return Decide(FAILURE, message, "Not configured", (messages.line(message),))
-    if spec.request is None:
+    if not spec.requests:
         message = messages.no_request()
         return Decide(FAILURE, message, "Malformed", (messages.line(message),))
-    if status.submitted_generation is None:
+    if any(status.progress(request.id).submitted_generation is None for request in spec.requests):
         return Apply()
     if observed is None:
         return Observe()
-    seen = None
-    lines: tuple[JournalLine, ...] = ()
-    if status.kratix is None or observed.key != status.kratix.key:
-        seen = KratixSeen(
-            key=observed.key,
-            phase=str(observed.phase),
-            label=observed.label,
-            detail=observed.detail,
-            message=observed.message,
-            at=rfc3339(now),
-        )
-        lines = (messages.line(observed.detail, observed.label),)
-    if observed.terminal:
-        result = SUCCESS if observed.phase in (Phase.SUCCEEDED, Phase.DELETED) else FAILURE
+    several = len(spec.requests) > 1
+    seen: dict[str, KratixSeen] = {}
+    lines: list[JournalLine] = []
+    for request in spec.requests:
+        state, before = observed[request.id], status.progress(request.id).kratix
+        if before is None or state.key != before.key:
+            seen[request.id] = KratixSeen(
+                key=state.key,
+                phase=str(state.phase),
+                label=state.label,
+                detail=state.detail,
+                message=state.message,
+                at=rfc3339(now),
+            )
+            lines.append(messages.line(messages.kratix_line(request, state, several=several), state.label))
+    failed = [request for request in spec.requests if _failed(observed[request.id])]
+    if failed:
+        state = observed[failed[0].id]
         return Decide(
-            result,
-            messages.summary(spec, observed, result),
-            messages.final_label(spec.operation, result, observed),
-            lines,
+            FAILURE,
+            messages.failure(failed[0], state, several=several),
+            messages.final_label(spec.operation, FAILURE, state),
+            tuple(lines),
+            seen,
+        )
+    if all(observed[request.id].terminal for request in spec.requests):
+        main = observed[spec.requests[0].id]
+        return Decide(
+            SUCCESS,
+            messages.success(spec, observed),
+            messages.final_label(spec.operation, SUCCESS, main),
+            tuple(lines),
             seen,
         )
     remaining = spec.timeout_seconds - seconds_since(status.applied_at, now)
     if remaining <= 0:
-        summary = messages.timed_out(spec.timeout_seconds, observed)
+        unfinished = [
+            (request, observed[request.id]) for request in spec.requests if not observed[request.id].terminal
+        ]
+        summary = messages.timed_out(spec.timeout_seconds, unfinished, several=several)
         return Decide(FAILURE, summary, "Timed out", (*lines, messages.line(f"Timed out: {summary}")), seen)
-    return Follow(remaining, lines, seen)
+    return Follow(remaining, tuple(lines), seen)
+
+
+def _failed(state: KratixState) -> bool:
+    return state.terminal and state.phase not in (Phase.SUCCEEDED, Phase.DELETED)
 
 
 def seconds_since(timestamp: str | None, now: float) -> float:

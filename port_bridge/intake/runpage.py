@@ -10,7 +10,7 @@ from typing import Any
 
 from kubernetes.client import ApiException
 
-from port_bridge.actionrun.model import ActionRun, MalformedActionRun
+from port_bridge.actionrun.model import ActionRun, KratixSeen, MalformedActionRun, RequestRef
 from port_bridge.intake.answers import RETRY_AFTER_SECONDS, Answer, kube_message
 from port_bridge.intake.payload import run_id_problem
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
@@ -39,28 +39,38 @@ def describe(run_id: str, *, objects: KubeObjects, namespace: str) -> Answer:
     spec, status = run.spec, run.status
     if spec.run_id != run_id:
         return not_found
-    request = spec.request
+    main = spec.main
     body: dict[str, Any] = {
         "runId": run_id,
         "action": spec.action,
         "operation": spec.operation,
-        "request": (
-            {
-                "apiVersion": request.api_version,
-                "kind": request.kind,
-                "namespace": request.namespace,
-                "name": request.name,
-            }
-            if request is not None
-            else None
-        ),
+        "request": _shown(main) if main is not None else None,
         "receivedAt": spec.received_at,
         "phase": status.phase or "Received",
-        "kratix": status.kratix.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"key"})
-        if status.kratix is not None
+        "kratix": _seen(status.progress(main.id).kratix) if main is not None else None,
+        "requests": [
+            {"id": request.id, **_shown(request), "kratix": _seen(status.progress(request.id).kratix)}
+            for request in spec.requests
+        ]
+        if len(spec.requests) > 1
         else None,
         "outcome": status.outcome.to_json() if status.outcome is not None else None,
         "rejection": spec.rejection.to_json() if spec.rejection is not None else None,
         "finishedAt": status.finished_at,
     }
     return Answer(200, {key: value for key, value in body.items() if value}, "ok")
+
+
+def _shown(request: RequestRef) -> dict[str, Any]:
+    return {
+        "apiVersion": request.api_version,
+        "kind": request.kind,
+        "namespace": request.namespace,
+        "name": request.name,
+    }
+
+
+def _seen(kratix: KratixSeen | None) -> dict[str, Any] | None:
+    if kratix is None:
+        return None
+    return kratix.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"key"})

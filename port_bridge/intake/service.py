@@ -55,7 +55,7 @@ from port_bridge.kratix.promise import PromiseApi, PromiseWithoutApi
 from port_bridge.kube.client import is_unavailable
 from port_bridge.kube.objects import KubeObjects
 from port_bridge.mapping.actions import ActionConfig
-from port_bridge.mapping.render import MappingFailed, render_request
+from port_bridge.mapping.render import MappingFailed, render_requests
 
 log = logging.getLogger(__name__)
 
@@ -166,17 +166,42 @@ class Intake:
         user_inputs = config.action.trigger.user_inputs
         if problems := self._forms[config.identifier].problems(context.inputs):
             raise problems_rejection(422, "invalid_inputs", "invalid inputs", problems)
-        promise = self._promise(config.kratix.promise)
         try:
-            rendered = render_request(config, context.document())
+            rendered = render_requests(config, context.document())
         except MappingFailed as failed:
             problem = FieldProblem(failed.field, failed.message)
             raise problems_rejection(
                 422, "mapping_failed", "the action's mapping failed", [problem]
             ) from None
-        if problems := request_problems(
-            rendered, promise, operation=config.operation, allowed_namespaces=config.kratix.allowed_namespaces
-        ):
+        several = len(config.request_mappings) > 1
+        requests: list[RequestRef] = []
+        problems = []
+        for mapping, request in rendered:
+            promise = self._promise(mapping.kratix.promise)
+            prefix = f"requests.{mapping.id}." if several else ""
+            problems += [
+                FieldProblem(prefix + problem.field, problem.message)
+                for problem in request_problems(
+                    request,
+                    promise,
+                    operation=config.operation,
+                    allowed_namespaces=mapping.kratix.allowed_namespaces,
+                )
+            ]
+            requests.append(
+                RequestRef(
+                    id=mapping.id,
+                    promise=promise.promise,
+                    api_version=promise.api_version,
+                    kind=promise.kind,
+                    plural=promise.plural,
+                    namespace=request.namespace,
+                    name=request.name,
+                    labels=request.labels,
+                    spec=request.spec,
+                )
+            )
+        if problems:
             raise problems_rejection(422, "invalid_request", "the Kratix request would be invalid", problems)
         secret_inputs = {
             name
@@ -192,17 +217,8 @@ class Intake:
             trigger=Trigger.model_validate(context.trigger),
             inputs={key: value for key, value in context.inputs.items() if key not in secret_inputs},
             entity=context.entity,
-            request=RequestRef(
-                promise=promise.promise,
-                api_version=promise.api_version,
-                kind=promise.kind,
-                plural=promise.plural,
-                namespace=rendered.namespace,
-                name=rendered.name,
-                labels=rendered.labels,
-                spec=rendered.spec,
-            ),
-            timeout_seconds=config.kratix.timeout_seconds,
+            requests=tuple(requests),
+            timeout_seconds=config.timeout_seconds,
         )
 
     def _promise(self, name: str) -> PromiseApi:

@@ -34,6 +34,7 @@ from port_bridge.mapping.jq import Jq, JqError
 
 Operation = Literal["CREATE", "DAY-2", "DELETE"]
 DEFAULT_TIMEOUT_SECONDS = 30 * 60
+MAIN = "main"  # the id of an action's only (or first) request
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 
@@ -136,12 +137,28 @@ class PortAction(BaseModel):
         return method
 
 
-class ActionConfig(_Strict):
-    """One action file."""
+class RequestMapping(_Strict):
+    """One Kratix request of an action, with the catalog entity it becomes."""
 
-    action: PortAction
+    id: str = Field(default=MAIN, pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    when: JqExpression | None = None  # the request is made only when this is true for the run
     kratix: KratixMapping
     entity: EntityMapping | None = None
+
+
+class ActionConfig(_Strict):
+    """One action file: the Port action and the Kratix request(s) it maps to.
+
+    Most actions map to one request (``kratix`` and ``entity``); an action may map to several
+    (``requests``: each with an ``id``, an optional ``when`` and its own ``kratix`` and ``entity``),
+    created and followed together. The first request is the run's main one: it gives the run its
+    ``externalRunId`` and link, and a DELETE's selected entity is its entity.
+    """
+
+    action: PortAction
+    kratix: KratixMapping | None = None
+    entity: EntityMapping | None = None
+    requests: tuple[RequestMapping, ...] = ()
     source: Path = Field(default=Path(), exclude=True)
     raw_action: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
@@ -153,18 +170,48 @@ class ActionConfig(_Strict):
     def operation(self) -> Operation:
         return self.action.trigger.operation
 
+    @property
+    def request_mappings(self) -> tuple[RequestMapping, ...]:
+        """Every request of the action, the main one first."""
+        if self.kratix is not None:
+            return (RequestMapping(kratix=self.kratix, entity=self.entity),)
+        return self.requests
+
+    @property
+    def promises(self) -> frozenset[str]:
+        return frozenset(mapping.kratix.promise for mapping in self.request_mappings)
+
+    @property
+    def timeout_seconds(self) -> float:
+        return max(mapping.kratix.timeout_seconds for mapping in self.request_mappings)
+
     @model_validator(mode="after")
     def _consistent(self) -> ActionConfig:
-        if self.operation != "DELETE" and self.kratix.spec is None:
-            raise ValueError(f"kratix.spec is required for a {self.operation} action")
-        if self.operation != "DELETE" and self.entity is None:
-            raise ValueError(
-                f"entity is required for a {self.operation} action: it is what the catalog shows"
-            )
+        if (self.kratix is None) == (not self.requests):
+            raise ValueError("give either kratix (and entity) for one request, or requests for several")
+        if self.requests and self.entity is not None:
+            raise ValueError("with requests, each request has its own entity")
+        mappings = self.request_mappings
+        ids = [mapping.id for mapping in mappings]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"request ids must be distinct, not {', '.join(ids)}")
+        if mappings[0].when is not None:
+            raise ValueError(f"the first request ({ids[0]}) is the main one: it cannot have a when")
+        where = "" if self.kratix is not None else "requests: "
+        for mapping in mappings:
+            name = "" if self.kratix is not None else f"{mapping.id}: "
+            if self.operation != "DELETE" and mapping.kratix.spec is None:
+                raise ValueError(f"{where}{name}kratix.spec is required for a {self.operation} action")
+            if self.operation != "DELETE" and mapping.entity is None:
+                raise ValueError(
+                    f"{where}{name}entity is required for a {self.operation} action: "
+                    "it is what the catalog shows"
+                )
         blueprint = self.action.trigger.blueprint_identifier
-        if self.entity is not None and blueprint and self.entity.blueprint != blueprint:
+        main_entity = mappings[0].entity
+        if main_entity is not None and blueprint and main_entity.blueprint != blueprint:
             raise ValueError(
-                f"entity.blueprint ({self.entity.blueprint}) differs from "
+                f"entity.blueprint ({main_entity.blueprint}) differs from "
                 f"action.trigger.blueprintIdentifier ({blueprint})"
             )
         return self

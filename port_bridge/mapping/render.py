@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from port_bridge.mapping.actions import ActionConfig, EntityMapping
+from port_bridge.mapping.actions import ActionConfig, EntityMapping, KratixMapping, RequestMapping
 from port_bridge.mapping.jq import Jq, JqError
 
 
@@ -69,17 +69,40 @@ def _request_program(namespace: Jq, name: Jq, spec: Jq | None, labels: Jq | None
     return Jq("{" + fields + "}")
 
 
-def render_request(config: ActionConfig, document: Mapping[str, Any]) -> RenderedRequest:
-    """The Kratix request a run asks for; the mapping's expressions run once, together.
-
-    Should the combined program fail or produce nothing (an expression yielding ``empty``), each
-    expression is evaluated on its own, so the error names the field at fault.
-    """
-    mapping = config.kratix
-    try:
-        values = _request_program(mapping.namespace, mapping.name, mapping.spec, mapping.labels).first(
-            document
+def render_requests(
+    config: ActionConfig, document: Mapping[str, Any]
+) -> list[tuple[RequestMapping, RenderedRequest]]:
+    """Every request the run asks for, in the action's order; those whose ``when`` is false are left out."""
+    several = len(config.request_mappings) > 1
+    rendered = []
+    for mapping in config.request_mappings:
+        prefix = f"requests.{mapping.id}." if several else ""
+        if mapping.when is not None and _evaluate(mapping.when, document, f"{prefix}when") in (None, False):
+            continue
+        rendered.append(
+            (mapping, render_request(mapping, document, operation=config.operation, prefix=prefix))
         )
+    return rendered
+
+
+def render_request(
+    mapping: RequestMapping | ActionConfig,
+    document: Mapping[str, Any],
+    *,
+    operation: str | None = None,
+    prefix: str = "",
+) -> RenderedRequest:
+    """The Kratix request one mapping asks for (an action's main one, given an action).
+
+    The mapping's expressions run once, together; should that fail or produce nothing (an
+    expression yielding ``empty``), each is evaluated on its own, so the error names the field.
+    """
+    if isinstance(mapping, ActionConfig):
+        operation, mapping = mapping.operation, mapping.request_mappings[0]
+    kratix = mapping.kratix
+    keep_spec = operation != "DELETE"
+    try:
+        values = _request_program(kratix.namespace, kratix.name, kratix.spec, kratix.labels).first(document)
     except JqError:
         values = None
     if isinstance(values, Mapping):
@@ -97,21 +120,22 @@ def render_request(config: ActionConfig, document: Mapping[str, Any]) -> Rendere
             return RenderedRequest(
                 namespace=namespace,
                 name=name,
-                spec=dict(spec) if spec is not None and config.operation != "DELETE" else None,
+                spec=dict(spec) if spec is not None and keep_spec else None,
                 labels=dict(labels or {}),
             )
-    return _render_each(config, document)
+    return _render_each(kratix, document, keep_spec=keep_spec, prefix=prefix)
 
 
-def _render_each(config: ActionConfig, document: Mapping[str, Any]) -> RenderedRequest:
-    mapping = config.kratix
-    labels = _object(mapping.labels, document, "kratix.labels") or {}
+def _render_each(
+    kratix: KratixMapping, document: Mapping[str, Any], *, keep_spec: bool, prefix: str
+) -> RenderedRequest:
+    labels = _object(kratix.labels, document, f"{prefix}kratix.labels") or {}
     if any(not isinstance(value, str) for value in labels.values()):
-        raise MappingFailed("kratix.labels", "every label value must be a string")
+        raise MappingFailed(f"{prefix}kratix.labels", "every label value must be a string")
     return RenderedRequest(
-        namespace=_text(mapping.namespace, document, "kratix.namespace"),
-        name=_text(mapping.name, document, "kratix.name"),
-        spec=_object(mapping.spec, document, "kratix.spec") if config.operation != "DELETE" else None,
+        namespace=_text(kratix.namespace, document, f"{prefix}kratix.namespace"),
+        name=_text(kratix.name, document, f"{prefix}kratix.name"),
+        spec=_object(kratix.spec, document, f"{prefix}kratix.spec") if keep_spec else None,
         labels=labels,
     )
 

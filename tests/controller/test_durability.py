@@ -129,7 +129,7 @@ def test_killed_while_following_kratix(
         timeout=20,
         what="the run to report Kratix's pipeline running",
     )
-    assert status(kube_client, run_id).get("submittedGeneration") == 1  # applied and recorded
+    assert status(kube_client, run_id)["requests"]["main"]["submittedGeneration"] == 1  # recorded
     uid = KubeObjects(kube_client).get(POSTGRES, "orders", namespace="default")["metadata"]["uid"]
     first.kill()
     controllers()
@@ -149,9 +149,7 @@ def test_killed_while_reporting_progress_to_port(
     objects = KubeObjects(kube_client)
     wait_for(lambda: objects.list(POSTGRES, namespace="default")["items"], timeout=20)
     wait_for(lambda: held.hits > 0, what="the announcement's log line to be held by Port")
-    assert "submittedGeneration" not in status(
-        kube_client, run_id
-    )  # ...and the request created but not recorded
+    assert "requests" not in status(kube_client, run_id)  # ...and the request created but not recorded
     first.kill()
     bridge.port.faults.remove(held)
     controllers()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -175,7 +176,8 @@ def said(*messages: str) -> tuple[JournalLine, ...]:
 def test_next_step(
     the_run: ActionRun, configured: bool, observed: KratixState | None, expected: Step
 ) -> None:
-    step = next_step(the_run, configured=configured, observed=observed, now=NOW, retention_seconds=RETENTION)
+    seen = {"main": observed} if observed is not None else None
+    step = next_step(the_run, configured=configured, observed=seen, now=NOW, retention_seconds=RETENTION)
     assert type(step) is type(expected)
     if isinstance(expected, Collect):
         assert isinstance(step, Collect) and step.wait == pytest.approx(expected.wait, abs=0.01)
@@ -188,15 +190,19 @@ def test_next_step(
         assert isinstance(step, Follow)
         assert step.recheck_in == pytest.approx(expected.recheck_in, abs=0.01)
         assert [entry.message for entry in step.lines] == [line.message for line in expected.lines]
-        assert (step.kratix is not None) == bool(expected.lines)
+        assert bool(step.kratix) == bool(expected.lines)
 
 
 def test_a_decision_records_the_new_kratix_state_and_a_timeout_line() -> None:
     step = next_step(
-        run({"timeoutSeconds": 5}, **APPLIED), configured=True, observed=RUNNING, now=NOW, retention_seconds=1
+        run({"timeoutSeconds": 5}, **APPLIED),
+        configured=True,
+        observed={"main": RUNNING},
+        now=NOW,
+        retention_seconds=1,
     )
-    assert isinstance(step, Decide) and step.kratix is not None
-    assert step.kratix.key == RUNNING.key
+    assert isinstance(step, Decide)
+    assert step.kratix["main"].key == RUNNING.key
     assert [line.message for line in step.lines] == [
         RUNNING.detail,
         "Timed out: Kratix did not finish within 5 s; it was at: configure pipeline running (1 of 1)",
@@ -218,3 +224,89 @@ def test_times_round_trip_to_the_millisecond() -> None:
     assert seconds_since(None, NOW) == 0.0
     naive = "2027-01-15T08:00:00"  # no zone: read as UTC, as Kubernetes writes times
     assert seconds_since(naive, calendar.timegm((2027, 1, 15, 8, 0, 5)) * 1.0) == pytest.approx(5.0)
+
+
+DATABASE = {**REQUEST, "id": "database", "name": "orders-db"}
+SERVICE = {
+    **REQUEST,
+    "promise": "service",
+    "apiVersion": "platform.port-bridge.io/v1alpha1",
+    "kind": "service",
+    "plural": "services",
+}
+
+
+def two_requests(**status: Any) -> ActionRun:
+    applied = {"submittedGeneration": 1, "appliedAt": rfc3339(NOW - 10)}
+    progress = {"main": applied, "database": applied} if status.pop("applied", True) else {"main": applied}
+    return run({"requests": [SERVICE, DATABASE], "timeoutSeconds": 600}, requests=progress, **status)
+
+
+@pytest.mark.parametrize(
+    ("the_run", "observed", "expected", "summary", "lines"),
+    [
+        pytest.param(two_requests(applied=False), None, Apply, None, [], id="one not applied yet: apply"),
+        pytest.param(
+            two_requests(),
+            {"main": READY, "database": RUNNING},
+            Follow,
+            None,
+            [
+                "Kratix (service default/orders): reconciled",
+                "Kratix (postgresql default/orders-db): configure pipeline running (1 of 1)",
+            ],
+            id="one done, one running: follow, naming each",
+        ),
+        pytest.param(
+            two_requests(),
+            {"main": READY, "database": READY},
+            Decide,
+            "service default/orders is ready: db ready; postgresql default/orders-db is ready: db ready",
+            None,
+            id="both reconciled: SUCCESS",
+        ),
+        pytest.param(
+            two_requests(),
+            {"main": RUNNING, "database": FAILED},
+            Decide,
+            "postgresql default/orders-db: A Configure Pipeline has failed: configure",
+            None,
+            id="one failed: FAILURE naming it, without waiting for the other",
+        ),
+    ],
+)
+def test_a_run_of_several_requests(
+    the_run: ActionRun,
+    observed: dict[str, KratixState] | None,
+    expected: type[Step],
+    summary: str | None,
+    lines: list[str] | None,
+) -> None:
+    step = next_step(the_run, configured=True, observed=observed, now=NOW, retention_seconds=RETENTION)
+    assert type(step) is expected
+    if summary is not None:
+        assert isinstance(step, Decide) and step.summary == summary
+    if lines is not None and isinstance(step, Follow | Decide):
+        assert [line.message for line in step.lines] == lines
+
+
+def test_several_requests_time_out_naming_where_each_unfinished_one_was() -> None:
+    late = two_requests()
+    late = run(
+        {"requests": [SERVICE, DATABASE], "timeoutSeconds": 5}, requests=late.status.to_json()["requests"]
+    )
+    step = next_step(
+        late, configured=True, observed={"main": READY, "database": RUNNING}, now=NOW, retention_seconds=1
+    )
+    assert isinstance(step, Decide) and step.label == "Timed out"
+    assert step.summary == (
+        "Kratix did not finish within 5 s; it was at: "
+        "postgresql default/orders-db: configure pipeline running (1 of 1)"
+    )
+
+
+def test_an_actionrun_of_one_request_written_before_several_were_possible_still_reads() -> None:
+    old = run({"request": REQUEST}, submittedGeneration=3, requestUid="u", appliedAt=rfc3339(NOW))
+    assert [request.id for request in old.spec.requests] == ["main"]
+    assert old.status.progress("main").submitted_generation == 3
+    assert old.status.progress("main").request_uid == "u"

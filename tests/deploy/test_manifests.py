@@ -980,7 +980,7 @@ def test_the_install_applies_and_serves_actionruns(
         Manifest, custom.get_namespaced_custom_object(group, version, namespace, plural, name)
     )
     assert stored["spec"]["runId"] == "r_DeployCheck01"
-    assert stored["spec"]["request"]["spec"] == {"size": "small"}
+    assert stored["spec"]["requests"][0]["spec"] == {"size": "small"}
     assert stored["status"] == {"phase": "InProgress"}
 
     without_run_id = {key: value for key, value in run["spec"].items() if key != "runId"}

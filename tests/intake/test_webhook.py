@@ -90,16 +90,19 @@ def test_a_signed_call_becomes_one_actionrun_and_202(
     spec = run["spec"]
     assert spec["runId"] == invocation.run_id  # exactly, case and all
     assert (spec["action"], spec["operation"], spec["format"]) == ("create-postgresql", "CREATE", body_format)
-    assert spec["request"] == {
-        "promise": "postgresql",
-        "apiVersion": "marketplace.kratix.io/v1alpha2",
-        "kind": "postgresql",
-        "plural": "postgresqls",
-        "namespace": "team-a",
-        "name": "orders",
-        "labels": {},
-        "spec": {"env": "dev", "backupEnabled": True},
-    }
+    assert spec["requests"] == [
+        {
+            "id": "main",
+            "promise": "postgresql",
+            "apiVersion": "marketplace.kratix.io/v1alpha2",
+            "kind": "postgresql",
+            "plural": "postgresqls",
+            "namespace": "team-a",
+            "name": "orders",
+            "labels": {},
+            "spec": {"env": "dev", "backupEnabled": True},
+        }
+    ]
     assert spec["trigger"]["by"]["email"] == "developer@example.com"
     assert spec["timeoutSeconds"] == 1800
 
@@ -112,7 +115,7 @@ def test_runs_forwarded_by_the_execution_agent_are_accepted(
     )
     assert invocation.response.status_code == 202
     assert b": " in invocation.body  # it really was re-serialised with spaces
-    assert [run["spec"]["request"]["spec"] for run in actionruns(objects)] == [{"size": "large"}]
+    assert [run["spec"]["requests"][0]["spec"] for run in actionruns(objects)] == [{"size": "large"}]
 
 
 def test_day_2_and_delete_runs_carry_the_selected_entity(
@@ -133,9 +136,9 @@ def test_day_2_and_delete_runs_carry_the_selected_entity(
     )
     assert port.invoke("delete-redis", entity="default.cache", url=webhook).response.status_code == 202
     by_action = {run["spec"]["action"]: run["spec"] for run in actionruns(objects)}
-    assert by_action["update-redis"]["request"]["spec"] == {"size": "large"}
-    assert by_action["update-redis"]["request"]["name"] == "cache"
-    assert "spec" not in by_action["delete-redis"]["request"]
+    assert by_action["update-redis"]["requests"][0]["spec"] == {"size": "large"}
+    assert by_action["update-redis"]["requests"][0]["name"] == "cache"
+    assert "spec" not in by_action["delete-redis"]["requests"][0]
     assert by_action["delete-redis"]["entity"]["identifier"] == "default.cache"
 
 
