@@ -164,6 +164,7 @@ def port_api(port_emulator: PortEmulator) -> PortApi:
 REPO = Path(__file__).resolve().parents[1]
 BRIDGE_NAMESPACE = "port-bridge"
 MAPPED_PROMISES = ("postgresql", "redis", "namespace")
+PROJECT_PROMISES = REPO / "deploy" / "kratix" / "promises"  # the project's own: service
 
 
 @pytest.fixture(scope="session")
@@ -181,6 +182,8 @@ def cluster(kube: KubeApiServer, promises: dict[str, dict[str, Any]]) -> KubeApi
         kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     for name in MAPPED_PROMISES:
         kube.apply(promises[name])
+    for path in sorted(PROJECT_PROMISES.glob("*.yaml")):
+        kube.apply_file(path)
     return kube
 
 

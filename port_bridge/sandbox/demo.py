@@ -123,6 +123,8 @@ def sandbox(*, era: Era, speed: float, shared_dir: Path | None = None) -> Iterat
         stack.callback(kratix.stop)
         for name in PROMISES:
             kube.apply(next(load_manifests(shared / "kratix" / "promises" / f"{name}.yaml")))
+        for path in sorted((REPO / "deploy" / "kratix" / "promises").glob("*.yaml")):
+            kube.apply_file(path)  # the project's own Promises (service)
 
         settings = Settings(
             port_client_id=port.client_id,

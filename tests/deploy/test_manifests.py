@@ -240,10 +240,11 @@ def permissions(objects: list[Manifest], namespace: str, service_account: str) -
 def mapped_request_kinds(shared_dir: Path) -> set[tuple[str, str]]:
     """(group, plural) of the request kind of every Promise the repository's actions map to."""
     kinds: set[tuple[str, str]] = set()
-    for path in sorted((REPO / "actions").glob("*.yaml")):
-        promise_name = yaml.safe_load(path.read_text(encoding="utf-8"))["kratix"]["promise"]
-        promise = yaml.safe_load((shared_dir / "kratix" / "promises" / f"{promise_name}.yaml").read_text())
-        api = promise["spec"]["api"]["spec"]
+    names = {name for config in load_actions(REPO / "actions").values() for name in config.promises}
+    for promise_name in sorted(names):
+        own = REPO / "deploy" / "kratix" / "promises" / f"{promise_name}.yaml"
+        path = own if own.exists() else shared_dir / "kratix" / "promises" / f"{promise_name}.yaml"
+        api = yaml.safe_load(path.read_text(encoding="utf-8"))["spec"]["api"]["spec"]
         kinds.add((api["group"], api["names"]["plural"]))
     return kinds
 

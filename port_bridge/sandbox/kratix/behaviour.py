@@ -104,7 +104,25 @@ def _runtime(request: Mapping[str, Any]) -> dict[str, Any]:
     return {"url": f"http://{metadata['name']}.{metadata['namespace']}.local.gd:31338"}
 
 
+def _service(request: Mapping[str, Any]) -> dict[str, Any]:
+    """What the project's own service pipeline publishes (deploy/kratix/promises/service.yaml)."""
+    spec, name = request.get("spec") or {}, request["metadata"]["name"]
+    repository = spec.get("repository") or f"https://github.com/acme/{name}"
+    status: dict[str, Any] = {
+        "message": f"{spec.get('language', 'a')} service {name} scaffolded from its template",
+        "repository": repository,
+        "readme": f"{repository}/blob/main/README.md",
+    }
+    if spec.get("tier") in ("standard", "critical"):
+        status["monitoringDashboard"] = f"https://grafana.acme.example/d/{name}"
+        status["runbook"] = f"{repository}/blob/main/RUNBOOK.md"
+    if spec.get("tier") == "critical":
+        status["slo"] = "99.9% of requests succeed over 30 days"
+    return status
+
+
 MARKETPLACE_STATUS: dict[str, StatusWriter] = {
+    "service": _service,
     "postgresql": _postgresql,
     "aws-rds": _aws_rds,
     "runtime": _runtime,
