@@ -50,7 +50,7 @@ def run_scorecards(options: Options, *, out: TextIO, err: TextIO, now: datetime 
     """Print the evaluation; the exit status: 0, 2 for unusable input, 1 when Port did not answer."""
     try:
         evaluations = _evaluate(options, now=now or datetime.now(UTC))
-    except InputError as error:
+    except (InputError, ConfigurationError) as error:
         print(f"port-bridge scorecards: {' '.join(str(error).split())}", file=err)
         return 2
     except PortError as error:
@@ -115,12 +115,13 @@ class _Sources:
         if self._options.scorecards == FROM_PORT:
             found, where = self._port_scorecards(wanted), "Port"
         else:
-            directory, where = self._directory()
+            directory, option = self._directory()
             try:
                 found = load_scorecard_dir(directory, blueprints=wanted)
             except InputError as error:
-                raise InputError(f"{where}: {error}") from None
-        for blueprint in wanted:
+                raise InputError(f"{option}: {error}") from None
+            where = f"{directory} ({option})"
+        for blueprint in sorted(wanted):
             if not found.get(blueprint):
                 raise InputError(f"blueprint {blueprint!r} has no scorecards in {where}")
         return found
