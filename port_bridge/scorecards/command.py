@@ -103,7 +103,11 @@ class _Sources:
             try:
                 documents = port.list_entities(blueprint)
             except NotFound:
-                raise InputError(f"--blueprint {blueprint}: Port has no such blueprint") from None
+                if wanted is not None:
+                    raise InputError(f"--blueprint {blueprint}: Port has no such blueprint") from None
+                raise InputError(
+                    f"Port has no blueprint {blueprint!r}, which has scorecards in {self._where()}"
+                ) from None
             found += [(blueprint, entity) for entity in parse_entities(documents, source=f"Port {blueprint}")]
         return found
 
@@ -120,11 +124,17 @@ class _Sources:
                 found = load_scorecard_dir(directory, blueprints=wanted)
             except InputError as error:
                 raise InputError(f"{option}: {error}") from None
-            where = f"{directory} ({option})"
+            where = self._where()
         for blueprint in sorted(wanted):
             if not found.get(blueprint):
                 raise InputError(f"blueprint {blueprint!r} has no scorecards in {where}")
         return found
+
+    def _where(self) -> str:
+        if self._options.scorecards == FROM_PORT:
+            return "Port"
+        directory, option = self._directory()
+        return f"{directory} ({option})"
 
     def _directory(self) -> tuple[Path, str]:
         if self._options.scorecards is not None:

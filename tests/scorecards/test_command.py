@@ -293,6 +293,12 @@ def test_port_refusals_and_silence(cli: Cli, port: PortEmulator, tmp_path: Path)
         cli.refusal("--file", str(unknown), "--scorecards", "port")
         == "blueprint 'nope': Port has no such blueprint"
     )
+    with_unknown = tmp_path / "cards"
+    (with_unknown / "gone").mkdir(parents=True)
+    (with_unknown / "gone" / "s.json").write_text(json.dumps(PORT_ONLY))
+    assert cli.refusal("--scorecards", str(with_unknown)) == (
+        f"Port has no blueprint 'gone', which has scorecards in {with_unknown} (--scorecards)"
+    )
     cli.use_port(port, secret="not-the-secret")
     refusal = cli.refusal("--blueprint", "postgresql")
     assert refusal.startswith(
