@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from port_bridge import __version__
 from port_bridge.settings import ConfigurationError
@@ -41,6 +42,15 @@ def _sandbox(args: argparse.Namespace) -> int:
     from port_bridge.sandbox.demo import run_sandbox
 
     return run_sandbox(era=args.era, keep_running=args.keep_running, speed=args.speed)
+
+
+def _scorecards(args: argparse.Namespace) -> int:
+    from port_bridge.scorecards.command import Options, run_scorecards
+
+    options = Options(
+        blueprint=args.blueprint, file=args.file, scorecards=args.scorecards, output=args.output
+    )
+    return run_scorecards(options, out=sys.stdout, err=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +97,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="how fast simulated Kratix works (2 = twice as fast; default 1)",
     )
     sandbox.set_defaults(command=_sandbox)
+    scorecards = commands.add_parser(
+        "scorecards",
+        help="the level each entity reaches on each scorecard, and every failing rule with its value",
+    )
+    scorecards.add_argument(
+        "--blueprint",
+        metavar="BP",
+        help="only this blueprint's entities (default: every one with scorecards)",
+    )
+    scorecards.add_argument(
+        "--file",
+        metavar="ENTITIES.json",
+        type=Path,
+        help='entities from this file (a list, or Port\'s {"entities": [...]}) instead of from Port',
+    )
+    scorecards.add_argument(
+        "--scorecards",
+        metavar="DIR",
+        help="scorecards from DIR/<blueprint>/*.json, or from Port with 'port' "
+        "(default: $PORT_BRIDGE_CONFIG_DIR/scorecards)",
+    )
+    scorecards.add_argument("--output", choices=("table", "json"), default="table", help="default: table")
+    scorecards.set_defaults(command=_scorecards)
     return parser
 
 

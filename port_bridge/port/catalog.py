@@ -35,6 +35,12 @@ class CatalogApi(ApiArea):
     def get_scorecard(self, blueprint: str, identifier: str) -> Json | None:
         return self._get(_scorecard_path(blueprint, identifier), "scorecard")
 
+    def list_scorecards(self, blueprint: str | None = None) -> list[Json]:
+        """The blueprint's scorecards, else all (each names its ``blueprint``); NotFound: no blueprint."""
+        path = _scorecards_path(blueprint) if blueprint is not None else "/v1/scorecards"
+        answer = self._transport.request("GET", path, quiet={404})
+        return [scorecard for scorecard in answer.body.get("scorecards") or [] if isinstance(scorecard, dict)]
+
     def create_scorecard(self, blueprint: str, scorecard: Mapping[str, Any]) -> Json:
         return self._write("POST", _scorecards_path(blueprint), scorecard, "scorecard")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from port_bridge.port import PortApiError, PortClient
+from port_bridge.port import NotFound, PortApiError, PortClient
 from port_bridge.sandbox.port import PortEmulator
 from tests.port.conftest import CREATE_DATABASE, DATABASE_BLUEPRINT
 
@@ -56,3 +56,19 @@ def test_scorecards(port_emulator: PortEmulator, client: PortClient) -> None:
     found = client.get_scorecard("database", "basics")
     assert found is not None and found["title"] == "Basic hygiene"
     assert [rule["identifier"] for rule in found["rules"]] == ["has_engine"]
+
+
+def test_list_scorecards_of_a_blueprint_or_of_all(port_emulator: PortEmulator, client: PortClient) -> None:
+    client.create_blueprint(DATABASE_BLUEPRINT)
+    client.create_blueprint({**DATABASE_BLUEPRINT, "identifier": "cache", "title": "Cache"})
+    assert client.list_scorecards("database") == []
+    client.create_scorecard("database", SCORECARD)
+    client.create_scorecard("cache", {**SCORECARD, "identifier": "cache-basics"})
+    assert [s["identifier"] for s in client.list_scorecards("database")] == ["basics"]
+    every = client.list_scorecards()
+    assert sorted((s["blueprint"], s["identifier"]) for s in every) == [
+        ("cache", "cache-basics"),
+        ("database", "basics"),
+    ]
+    with pytest.raises(NotFound):
+        client.list_scorecards("no-such-blueprint")

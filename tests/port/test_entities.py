@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from port_bridge.port import BULK_LIMIT, PortClient, RunAlreadyFinished
+from port_bridge.port import BULK_LIMIT, NotFound, PortClient, RunAlreadyFinished
 from port_bridge.sandbox.port import PortEmulator
 
 BULK = "/v1/blueprints/database/entities/bulk"
@@ -100,3 +100,16 @@ def test_delete_reports_whether_the_entity_was_there(port: PortEmulator, client:
     assert [call.status for call in deletes] == [200, 404]
     assert deletes[0].query == {"delete_dependents": "false", "run_id": run_id}
     assert [(a.identifier, a.change) for a in port.run(run_id).affected_entities] == [("orders", "delete")]
+
+
+def test_list_entities_reads_every_entity_of_the_blueprint(port: PortEmulator, client: PortClient) -> None:
+    assert client.list_entities("database") == []
+    client.bulk_upsert("database", [_database(f"db-{i}", size=i + 1) for i in range(3)])
+    listed = client.list_entities("database")
+    assert sorted((e["identifier"], e["properties"]["size"]) for e in listed) == [
+        ("db-0", 1),
+        ("db-1", 2),
+        ("db-2", 3),
+    ]
+    with pytest.raises(NotFound):
+        client.list_entities("no-such-blueprint")
