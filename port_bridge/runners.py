@@ -23,6 +23,7 @@ from port_bridge.intake.multiprocess import MULTIPROC_ENV, prepare_metrics_dir
 from port_bridge.logs import configure_logging
 from port_bridge.mapping.actions import ActionConfig
 from port_bridge.port.client import PortClient
+from port_bridge.scorecards.model import Scorecard
 from port_bridge.settings import (
     ConfigurationError,
     Settings,
@@ -30,7 +31,7 @@ from port_bridge.settings import (
     settings_from_environment,
     split_address,
 )
-from port_bridge.startup import PortLogin, check_actions, check_bind, connect_kubernetes
+from port_bridge.startup import PortLogin, check_actions, check_bind, check_scorecards, connect_kubernetes
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Checked:
     settings: Settings
     kube: kubernetes.client.ApiClient
     actions: dict[str, ActionConfig]
+    scorecards: dict[str, list[Scorecard]]
 
 
 def check_configuration(*, binds: tuple[str, ...]) -> Checked:
@@ -50,9 +52,10 @@ def check_configuration(*, binds: tuple[str, ...]) -> Checked:
     configure_logging(level=settings.log_level, secrets=[settings.port_client_secret.get_secret_value()])
     settings.require_port_credentials()
     actions = check_actions(settings)
+    scorecards = check_scorecards(settings, actions)
     for field in binds:
         check_bind(field, getattr(settings, field))
-    return Checked(settings, connect_kubernetes(settings), actions)
+    return Checked(settings, connect_kubernetes(settings), actions, scorecards)
 
 
 def port_client(settings: Settings, *, max_retry_seconds: float) -> PortClient:
@@ -156,7 +159,14 @@ def _run_controller(checked: Checked, port: PortClient, stop: threading.Event) -
     from port_bridge.controller.main import run_controller
 
     log.info("controller %s starting", checked.settings.identity)
-    run_controller(checked.settings, stop, api_client=checked.kube, port=port, actions=checked.actions)
+    run_controller(
+        checked.settings,
+        stop,
+        api_client=checked.kube,
+        port=port,
+        actions=checked.actions,
+        scorecards=checked.scorecards,
+    )
 
 
 def _exit_code(refusals: list[ConfigurationError]) -> int:

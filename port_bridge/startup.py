@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import kubernetes
 from kubernetes.client import ApiException
@@ -33,6 +33,8 @@ from port_bridge.kube.client import (
 from port_bridge.mapping.actions import ActionConfig, ActionConfigError, load_actions
 from port_bridge.port.client import PortClient
 from port_bridge.port.errors import PortApiError, PortUnavailable
+from port_bridge.scorecards.files import InputError, load_scorecard_dir
+from port_bridge.scorecards.model import Scorecard
 from port_bridge.settings import ConfigurationError, Settings, env_name, split_address
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,29 @@ def check_actions(settings: Settings) -> dict[str, ActionConfig]:
             "every run would be refused"
         )
     return actions
+
+
+def check_scorecards(settings: Settings, actions: Mapping[str, ActionConfig]) -> dict[str, list[Scorecard]]:
+    """The scorecard files (by blueprint), valid, and every one an entity mapping computes readiness from."""
+    variable = env_name("config_dir")
+    directory = settings.config_dir / "scorecards"
+    try:
+        scorecards = load_scorecard_dir(directory) if directory.is_dir() else {}
+    except InputError as error:
+        raise ConfigurationError(f"{variable}: {error}") from None
+    for config in actions.values():
+        for mapping in config.request_mappings:
+            entity = mapping.entity
+            if entity is None:
+                continue
+            known = {card.identifier for card in scorecards.get(entity.blueprint, [])}
+            for prop, identifier in entity.readiness.items():
+                if identifier not in known:
+                    raise ConfigurationError(
+                        f"{variable}: {config.source}: entity.readiness.{prop} names scorecard "
+                        f"{identifier!r}, which {directory / entity.blueprint} does not hold"
+                    )
+    return scorecards
 
 
 def check_bind(field: str, address: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -17,7 +18,14 @@ from port_bridge.port.client import PortClient
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.port import PortEmulator
 from port_bridge.settings import ConfigurationError, Settings
-from port_bridge.startup import LoginState, PortLogin, check_actions, check_bind, connect_kubernetes
+from port_bridge.startup import (
+    LoginState,
+    PortLogin,
+    check_actions,
+    check_bind,
+    check_scorecards,
+    connect_kubernetes,
+)
 from tests.conftest import REPO
 
 
@@ -69,6 +77,23 @@ def test_every_broken_action_file_is_listed_on_one_line(tmp_path: Path) -> None:
 
 def test_the_project_actions_pass() -> None:
     assert check_actions(settings(config_dir=REPO))
+
+
+def test_the_project_scorecards_pass_and_every_readiness_names_one() -> None:
+    project = settings(config_dir=REPO)
+    scorecards = check_scorecards(project, check_actions(project))
+    assert {card.identifier for card in scorecards["service"]} == {"production_readiness"}
+
+
+def test_a_readiness_naming_a_scorecard_the_files_lack_stops_the_start(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "actions", tmp_path / "actions")
+    (tmp_path / "scorecards").mkdir()  # no scorecard at all
+    broken = settings(config_dir=tmp_path)
+    with pytest.raises(ConfigurationError) as raised:
+        check_scorecards(broken, check_actions(broken))
+    message = str(raised.value)
+    assert message.startswith("PORT_BRIDGE_CONFIG_DIR: ")
+    assert "entity.readiness.productionReadiness names scorecard 'production_readiness'" in message
 
 
 # --- listening addresses ---

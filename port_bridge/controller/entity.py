@@ -9,7 +9,7 @@ Port being unavailable raises, and the step is tried again later.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from port_bridge.actionrun.model import ActionRun, RequestRef
@@ -18,6 +18,8 @@ from port_bridge.mapping.actions import ActionConfig, EntityMapping, RequestMapp
 from port_bridge.mapping.render import MappingFailed, render_entity
 from port_bridge.port.client import PortClient
 from port_bridge.port.errors import PortApiError, RunAlreadyFinished
+from port_bridge.scorecards.evaluate import NotApplicable, readiness
+from port_bridge.scorecards.model import Scorecard
 
 
 class RunEntity:
@@ -26,11 +28,15 @@ class RunEntity:
         *,
         port: PortClient,
         actions: Mapping[str, ActionConfig],
+        scorecards: Mapping[str, Sequence[Scorecard]],
         current_requests: Callable[[ActionRun], Mapping[str, Object | None]],
         warn: Callable[[ActionRun, str], None],
         before_write: Callable[[], None],
     ) -> None:
         self._port, self._actions, self._current_requests = port, actions, current_requests
+        self._scorecards = {
+            (blueprint, card.identifier): card for blueprint, cards in scorecards.items() for card in cards
+        }
         self._warn, self._before_write = warn, before_write
 
     def write(self, run: ActionRun) -> tuple[str, ...]:
@@ -101,6 +107,13 @@ class RunEntity:
         except MappingFailed as failed:
             self._warn(run, f"Warning: the catalog entity could not be built ({failed})")
             return None
+        for prop, identifier in mapping.readiness.items():
+            card = self._scorecards.get((mapping.blueprint, identifier))
+            try:
+                if card is not None:  # checked at start: a mapping names scorecards the files hold
+                    body["properties"][prop] = readiness(body, card)
+            except NotApplicable:
+                pass  # the scorecard's filter leaves this entity out: nothing to compute
         self._before_write()
         try:
             self._port.upsert_entity(mapping.blueprint, body, run_id=run.spec.run_id)

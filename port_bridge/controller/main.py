@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping, Sequence
 
 import kubernetes
 
@@ -21,6 +22,8 @@ from port_bridge.kube.client import api_client as build_api_client
 from port_bridge.kube.objects import KubeObjects
 from port_bridge.mapping.actions import ActionConfig, load_actions
 from port_bridge.port.client import PortClient
+from port_bridge.scorecards.files import load_scorecard_dir
+from port_bridge.scorecards.model import Scorecard
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
 
@@ -32,6 +35,7 @@ def run_controller(
     api_client: kubernetes.client.ApiClient | None = None,
     port: PortClient | None = None,
     actions: dict[str, ActionConfig] | None = None,
+    scorecards: Mapping[str, Sequence[Scorecard]] | None = None,
     watch_timeout_seconds: int = 300,
     on_started: list[Controller] | None = None,
 ) -> None:
@@ -44,6 +48,7 @@ def run_controller(
     objects = KubeObjects(client, request_timeout=settings.kube_timeout_seconds)
     reporter = port if port is not None else _port_client(settings)
     configured = actions if actions is not None else load_actions(settings.actions_dir)
+    cards = scorecards if scorecards is not None else _scorecards(settings)
     promises = PromiseCatalog(objects)
     options = Options(
         namespace=settings.namespace,
@@ -70,6 +75,7 @@ def run_controller(
                 objects=objects,
                 port=term_port,
                 actions=configured,
+                scorecards=cards,
                 promises=promises,
                 options=options,
                 workers=settings.controller_workers,
@@ -90,6 +96,11 @@ def run_controller(
             health.stop()
         if port is None:
             reporter.close()
+
+
+def _scorecards(settings: Settings) -> dict[str, list[Scorecard]]:
+    directory = settings.config_dir / "scorecards"
+    return load_scorecard_dir(directory) if directory.is_dir() else {}
 
 
 def _port_client(settings: Settings) -> PortClient:

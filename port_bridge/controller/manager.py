@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from port_bridge.actionrun.model import ActionRun, MalformedActionRun
 from port_bridge.controller.errors import ErrorKind, cause_of, kind_of
@@ -34,6 +34,7 @@ from port_bridge.kube.actionruns import ACTIONRUNS
 from port_bridge.kube.objects import KubeObjects, Object, Resource
 from port_bridge.mapping.actions import ActionConfig
 from port_bridge.port.client import PortClient
+from port_bridge.scorecards.model import Scorecard
 
 log = logging.getLogger(__name__)
 RequestKey = tuple[str, str, str, str]  # group, plural, namespace, name
@@ -48,6 +49,7 @@ class Controller:
         actions: Mapping[str, ActionConfig],
         promises: PromiseCatalog,
         options: Options,
+        scorecards: Mapping[str, Sequence[Scorecard]] | None = None,
         workers: int = 4,
         resync_seconds: float = 30.0,
         watch_timeout_seconds: int = 300,
@@ -79,6 +81,7 @@ class Controller:
             objects=objects,
             port=port,
             actions=actions,
+            scorecards=scorecards or {},
             promises=promises,
             run_lookup=lambda name: self._runs.get((options.namespace, name)),
             request_lookup=self._request,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,7 @@ from port_bridge.kratix.catalog import PromiseCatalog
 from port_bridge.kube.objects import KubeObjects, Object, Resource
 from port_bridge.mapping.actions import ActionConfig
 from port_bridge.port.client import PortClient
+from port_bridge.scorecards.model import Scorecard
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class Reconciler:
         port: PortClient,
         actions: Mapping[str, ActionConfig],
         promises: PromiseCatalog,
+        scorecards: Mapping[str, Sequence[Scorecard]] | None = None,
         run_lookup: Callable[[str], Object | None],
         request_lookup: RequestLookup,
         remember: Callable[[Object], object] = lambda _run: None,
@@ -94,6 +96,7 @@ class Reconciler:
         entity = RunEntity(
             port=port,
             actions=actions,
+            scorecards=scorecards or {},
             current_requests=self._current_requests,
             warn=self._outbox.warn,
             before_write=fence,

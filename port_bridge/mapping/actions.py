@@ -104,6 +104,9 @@ class EntityMapping(_Strict):
     icon: str | None = None
     properties: JqExpression | None = None
     relations: JqExpression | None = None
+    # Properties port-bridge computes from a scorecard of the blueprint: property -> scorecard
+    # identifier; the value is the entity's readiness on it, 0-100 (port_bridge/scorecards).
+    readiness: dict[str, str] = Field(default_factory=dict)
 
 
 class PortTrigger(BaseModel):

@@ -35,6 +35,7 @@ def test_a_service_with_its_database(bridge: Bridge) -> None:
     assert service["relations"]["database"] == "default.orders-db"
     assert service["properties"]["owner"] == "developer@example.com"
     assert service["scorecards"]["production_readiness"]["level"] == "Gold"
+    assert service["properties"]["productionReadiness"] == 100  # computed by port-bridge, in step with Gold
     assert {entity.identifier for entity in run.affected_entities} == {"default.orders", "default.orders-db"}
     logged = [log.message for log in run.logs]
     for where in ("service default/orders", "postgresql default/orders-db"):
@@ -48,6 +49,7 @@ def test_a_service_without_a_database_makes_one_request(bridge: Bridge) -> None:
     service = bridge.port.entity("service", "default.lab")
     assert service is not None and "database" not in (service.get("relations") or {})
     assert service["scorecards"]["production_readiness"]["level"] == "Bronze"
+    assert service["properties"]["productionReadiness"] == 34  # Bronze's band is 34-66
     assert bridge.port.entity("postgresql", "default.lab-db") is None
 
 
@@ -90,3 +92,4 @@ def test_changing_a_services_tier_changes_its_readiness(bridge: Bridge, tier: st
     service = bridge.port.entity("service", "default.web")
     assert service is not None and service["properties"]["tier"] == tier
     assert service["scorecards"]["production_readiness"]["level"] == "Silver"
+    assert service["properties"]["productionReadiness"] == 67  # Silver's band is 67-99
