@@ -43,6 +43,16 @@ def _sandbox(args: argparse.Namespace) -> int:
     return run_sandbox(era=args.era, keep_running=args.keep_running, speed=args.speed)
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from port_bridge.generate.command import run_generate
+
+    return run_generate(
+        args.promise, out=Path(args.out), namespaces=args.namespace or ["default"], force=args.force
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="port-bridge",
@@ -87,6 +97,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="how fast simulated Kratix works (2 = twice as fast; default 1)",
     )
     sandbox.set_defaults(command=_sandbox)
+    generate = commands.add_parser(
+        "generate",
+        help="write a Promise's blueprint and create/change/delete action files, from its request API",
+    )
+    generate.add_argument(
+        "promise", metavar="PROMISE", help="a Promise file, or a Promise's name in the cluster"
+    )
+    generate.add_argument(
+        "--out", default=".", metavar="DIR", help="where blueprints/ and actions/ go (default: .)"
+    )
+    generate.add_argument(
+        "--namespace",
+        action="append",
+        metavar="NS",
+        help="a namespace requests may go to (repeat for more; the first is the default; default: default)",
+    )
+    generate.add_argument("--force", action="store_true", help="replace files whose content differs")
+    generate.set_defaults(command=_generate)
     return parser
 
 
