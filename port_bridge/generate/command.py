@@ -46,10 +46,11 @@ def run_generate(
     out: Path,
     namespaces: Sequence[str] | None,
     force: bool,
-    stdout: TextIO = sys.stdout,
-    stderr: TextIO = sys.stderr,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
 ) -> int:
     """Generate and write; 0 when written, 1 when the input or the destination is the problem."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
         models = [generate(promise, namespaces=namespaces) for promise in read_promises(source)]
         files = {path: content for model in models for path, content in render_files(model).items()}

@@ -80,16 +80,19 @@ class Form:
 
     def visible(self, form_field: FormField) -> dict[str, str] | None:
         """Port's ``visible`` jqQuery for a field of a selector's branch (None: always shown)."""
+        condition = self.condition(form_field, over=".form")
+        return None if condition is None else {"jqQuery": condition}
+
+    def condition(self, form_field: FormField, *, over: str) -> str | None:
+        """jq that is true while the field's branch is selected, reading the inputs at ``over``."""
         clauses = []
         for condition in form_field.conditions:
             selector = self.identifier(condition.selector)
             if selector is None:
                 continue
-            reference = f".form[{json.dumps(selector)}]"
+            reference = f"{over}[{json.dumps(selector)}]"
             clauses.append(" or ".join(f"{reference} == {json.dumps(value)}" for value in condition.values))
-        if not clauses:
-            return None
-        return {"jqQuery": " and ".join(f"({clause})" for clause in clauses)}
+        return " and ".join(f"({clause})" for clause in clauses) if clauses else None
 
 
 def where(root: str, path: Path) -> str:
@@ -122,6 +125,7 @@ class _Walker:
     def __init__(self, root: str) -> None:
         self.root = root
         self.found: list[tuple[Path, Leaf, bool, tuple[Condition, ...]]] = []
+        self.optional: set[Path] = set()  # objects a request may leave out: their leaves get no form default
         self.limitations: list[str] = []
         self.selector_values: dict[Path, tuple[Any, ...]] = {}
 
@@ -148,7 +152,8 @@ class _Walker:
         if schema.get("type") == "object" and not _is_open(schema):
             self.note(path, "an object that declares no fields: not settable here")
             return
-        leaf = convert_leaf(schema, path, default=default)
+        carry = not any(path[:depth] in self.optional for depth in range(1, len(path)))
+        leaf = convert_leaf(schema, path, default=default, carry_default=carry)
         if leaf is None:
             self.note(path, "no type a Port form knows: not settable here")
             return
@@ -176,13 +181,16 @@ class _Walker:
         }
         for name in sorted(properties):
             child_path = (*path, name)
+            child = properties[name] if isinstance(properties[name], Mapping) else {}
+            if name not in own_required and "default" not in child and name not in defaults:
+                self.optional.add(child_path)
             if name in own_required and not required:
                 self.note(child_path, f"required once {where(self.root, path)} is set")
             child_conditions = conditions
             if name in members:
                 child_conditions = (*conditions, members[name])
             self.node(
-                properties[name] if isinstance(properties[name], Mapping) else {},
+                child,
                 child_path,
                 required=required and name in own_required,
                 default=defaults.get(name),

@@ -43,8 +43,14 @@ def key(name: str) -> str:
     return name if _BARE.fullmatch(name) and name not in _KEYWORDS else json.dumps(name)
 
 
-def spec_from_inputs(fields: Mapping[tuple[str, ...], str]) -> str:
-    """The request's spec from ``{path under spec: input identifier}``, one field a line."""
+def spec_from_inputs(
+    fields: Mapping[tuple[str, ...], str], *, conditions: Mapping[tuple[str, ...], str] | None = None
+) -> str:
+    """The request's spec from ``{path under spec: input identifier}``, one field a line.
+
+    A field with a condition (jq over the run) is sent only while it holds: the fields of a
+    ``oneOf`` branch that is not selected stay out of the request, whatever the form submitted.
+    """
     if not fields:
         return "{}\n"
     tree: dict[str, object] = {}
@@ -54,7 +60,9 @@ def spec_from_inputs(fields: Mapping[tuple[str, ...], str]) -> str:
             child = node.setdefault(part, {})
             assert isinstance(child, dict), f"{keys} is both a field and an object"
             node = child
-        node[keys[-1]] = identifier
+        value = field(".inputs", identifier)
+        condition = (conditions or {}).get(keys)
+        node[keys[-1]] = value if condition is None else f"(if {condition} then {value} else null end)"
     return _object(tree, depth=0) + "\n"
 
 
@@ -63,7 +71,7 @@ def _object(tree: Mapping[str, object], *, depth: int) -> str:
     parts = []
     for name, value in tree.items():
         if isinstance(value, str):
-            parts.append(f"{inner}{key(name)}: {field('.inputs', value)}")
+            parts.append(f"{inner}{key(name)}: {value}")
         else:
             assert isinstance(value, Mapping)
             parts.append(f"{inner}{key(name)}: ({_object(value, depth=depth + 1)} | {_NONE_IF_EMPTY})")

@@ -19,6 +19,7 @@ can say that the API server, not the form, enforces it.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -79,11 +80,15 @@ def description(schema: Mapping[str, Any]) -> str | None:
     return " ".join(text.split()) if isinstance(text, str) and text.strip() else None
 
 
-def convert_leaf(schema: Mapping[str, Any], path: tuple[str, ...], *, default: Any = None) -> Leaf | None:
+def convert_leaf(
+    schema: Mapping[str, Any], path: tuple[str, ...], *, default: Any = None, carry_default: bool = True
+) -> Leaf | None:
     """The input and property for a leaf at ``path`` (under ``spec``); None if Port has no type for it.
 
     ``default`` is the value a parent object's own ``default`` gives this leaf, used when the
-    leaf declares none.
+    leaf declares none. Without ``carry_default`` (a leaf in an object the request may leave
+    out) the form shows no default, because a prefilled value would always create the object;
+    the description says what the API server fills in once the object is set.
     """
     kind = port_type(schema)
     if kind is None:
@@ -105,10 +110,14 @@ def convert_leaf(schema: Mapping[str, Any], path: tuple[str, ...], *, default: A
         limitations.append("a whole number")
     if schema.get("x-kubernetes-int-or-string"):
         limitations.append("a number or a name, entered as text")
-    if "default" in schema:
-        port_input["default"] = copy.deepcopy(schema["default"])
-    elif default is not None:
-        port_input["default"] = copy.deepcopy(default)
+    effective = schema.get("default", default)
+    if effective is not None and carry_default:
+        port_input["default"] = copy.deepcopy(effective)
+    elif effective is not None:
+        note = f"Defaults to {json.dumps(effective)} once {'.'.join(('spec', *path[:-1]))} is set."
+        port_input["description"] = (
+            f"{port_input['description']} {note}" if "description" in port_input else note
+        )
     if kind == "string" and isinstance(schema.get("enum"), list):
         prop["enum"] = list(schema["enum"])
     if isinstance(port_input.get("format"), str):

@@ -369,4 +369,5 @@ def _input(spec: Form, form_field: FormField, *, prefill: bool) -> dict[str, Any
 
 
 def _spec_expression(spec: Form) -> str:
-    return jqtext.spec_from_inputs({f.path: f.identifier for f in spec.fields})
+    conditions = {f.path: c for f in spec.fields if (c := spec.condition(f, over=".inputs")) is not None}
+    return jqtext.spec_from_inputs({f.path: f.identifier for f in spec.fields}, conditions=conditions)
