@@ -149,8 +149,9 @@ class _Walker:
             return
         if schema.get("oneOf"):
             self.note(path, "one of several shapes: oneOf")
-        if schema.get("type") == "object" and not _is_open(schema):
-            self.note(path, "an object that declares no fields: not settable here")
+        if not _is_open(schema) and (schema.get("type") == "object" or not path):
+            if path:  # a spec with no field at all is simply a Promise that asks nothing
+                self.note(path, "an object that declares no fields: not settable here")
             return
         carry = not any(path[:depth] in self.optional for depth in range(1, len(path)))
         leaf = convert_leaf(schema, path, default=default, carry_default=carry)
@@ -159,7 +160,7 @@ class _Walker:
             return
         for text in leaf.limitations:
             self.note(path, text)
-        self.found.append((path, leaf, required, conditions))
+        self.found.append((path, leaf, required and bool(path), conditions))
 
     def _object(
         self,
@@ -278,7 +279,7 @@ def _named(walker: _Walker, *, taken: frozenset[str], prefix: str, note: bool) -
     used = set(taken)
     fields = []
     for path, leaf, required, conditions in walker.found:
-        identifier = SEPARATOR.join(path)
+        identifier = SEPARATOR.join(path) or prefix  # a free-form root is one JSON input
         if identifier in used:
             identifier = prefix + SEPARATOR + identifier
         problem = None

@@ -53,6 +53,8 @@ def spec_from_inputs(
     """
     if not fields:
         return "{}\n"
+    if () in fields:  # a free-form spec, entered whole
+        return f"{field('.inputs', fields[()])} // {{}}\n"
     tree: dict[str, object] = {}
     for keys, identifier in fields.items():
         node = tree

@@ -71,7 +71,7 @@ def humanize(path: tuple[str, ...]) -> str:
         " ".join(re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", part).replace("_", " ").split()) for part in path
     ]
     text = ": ".join(word.lower() for word in words if word)
-    return (text[:1].upper() + text[1:])[:TITLE_LIMIT] or "Value"
+    return (text[:1].upper() + text[1:])[:TITLE_LIMIT] or "Spec"
 
 
 def description(schema: Mapping[str, Any]) -> str | None:

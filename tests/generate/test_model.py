@@ -177,8 +177,21 @@ def test_delete_needs_no_input_and_finds_the_request_through_the_entity() -> Non
 
 
 def test_no_day2_action_when_the_spec_has_nothing_to_change() -> None:
-    model = generate(promise({"type": "object"}))
-    assert [a.operation for a in model.actions] == ["CREATE", "DELETE"]
+    for empty in ({"type": "object"}, {}):
+        model = generate(promise(empty))
+        assert [a.operation for a in model.actions] == ["CREATE", "DELETE"]
+        assert model.limitations == ()
+        assert render_request(model.action_configs()["create-cache"], {"inputs": {"name": "c"}}).spec == {}
+
+
+def test_a_free_form_spec_is_one_optional_json_input() -> None:
+    model = generate(promise({"type": "object", "x-kubernetes-preserve-unknown-fields": True}))
+    user_inputs = action(model, "CREATE")["action"]["trigger"]["userInputs"]
+    assert user_inputs["properties"]["spec"]["type"] == "object" and user_inputs["required"] == ["name"]
+    config = model.action_configs()["create-cache"]
+    assert render_request(config, {"inputs": {"name": "c", "spec": {"x": [1]}}}).spec == {"x": [1]}
+    assert render_request(config, {"inputs": {"name": "c"}}).spec == {}
+    assert model.limitations == ("spec (its entries)",)
 
 
 def test_the_entity_mirrors_spec_status_and_the_request_and_fits_the_blueprint() -> None:
