@@ -6,7 +6,8 @@ action files (pure: no I/O); :func:`render_files` lays them out as the files a r
 
 from __future__ import annotations
 
+from port_bridge.generate.actions import GeneratedAction
 from port_bridge.generate.files import render_files
-from port_bridge.generate.model import GeneratedAction, GeneratedModel, GenerateError, generate
+from port_bridge.generate.model import GeneratedModel, GenerateError, generate
 
 __all__ = ["GenerateError", "GeneratedAction", "GeneratedModel", "generate", "render_files"]

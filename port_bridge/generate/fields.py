@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from port_bridge.generate.keywords import Leaf, convert_leaf
+from port_bridge.generate.selector import find_selector
 
 SEPARATOR = "__"
 RESERVED = frozenset({"name", "namespace", "requestName", "kratixMessage", "requestedBy"})
@@ -222,40 +223,6 @@ class _Walker:
             name: Condition(selector_path, tuple(v for v in values if v in shown_values))
             for name, shown_values in shown.items()
         }
-
-
-def find_selector(schema: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
-    """The property every ``oneOf`` branch pins to its own single value, and those values."""
-    branches = schema.get("oneOf")
-    properties = schema.get("properties") or {}
-    if (
-        not isinstance(branches, list)
-        or len(branches) < 2
-        or not all(isinstance(b, Mapping) for b in branches)
-    ):
-        return None
-    common: set[str] | None = None
-    for branch in branches:
-        pinned = {
-            name
-            for name, rule in (branch.get("properties") or {}).items()
-            if name in properties and _single_value(rule) is not None
-        }
-        common = pinned if common is None else common & pinned
-    for name in sorted(common or ()):
-        values = tuple(_single_value(branch["properties"][name]) for branch in branches)
-        if len({json.dumps(value, sort_keys=True) for value in values}) == len(values):
-            return name, values
-    return None
-
-
-def _single_value(rule: Any) -> Any:
-    if not isinstance(rule, Mapping):
-        return None
-    if "const" in rule:
-        return rule["const"]
-    enum = rule.get("enum")
-    return enum[0] if isinstance(enum, list) and len(enum) == 1 else None
 
 
 def _has_fields(schema: Mapping[str, Any]) -> bool:

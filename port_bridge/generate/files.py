@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from port_bridge.generate.model import GeneratedAction, GeneratedModel
+from port_bridge.generate.actions import GeneratedAction
+from port_bridge.generate.model import GeneratedModel
 
 _WIDTH = 110
 
