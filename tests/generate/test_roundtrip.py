@@ -178,6 +178,7 @@ def test_day2_with_nothing_typed_resubmits_the_entitys_values(
         "teamId": "payments",
         "namespace": "default",
     }
+    assert port.spec_violations == []
 
 
 DATABASE = {
@@ -314,6 +315,7 @@ def test_nested_fields_and_a_selected_branch_reach_the_request_whole(
     entity = port.entity("database", "default.orders")
     assert entity is not None
     assert entity["properties"]["backup__keep"] == 30 and entity["properties"]["port"] == "5432"
+    assert port.spec_violations == []
 
 
 def test_a_request_the_selected_branch_refuses_fails_with_the_api_servers_reason(

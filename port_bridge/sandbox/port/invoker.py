@@ -12,6 +12,8 @@ reports to the run from the answer it gets (the run is then marked as routed thr
 as an action with ``agent: true`` is). Sent by Port itself, a ``synchronized`` action's run is
 closed from the HTTP answer (2xx is SUCCESS), as Port does. Without a ``body`` template the
 whole trigger context is sent (Port's docs do not say what it sends then).
+With ``form=True`` the inputs are what a user typed into the action's form, and the ones they
+left take the form's defaults, literal or jqQuery (:mod:`~port_bridge.sandbox.port.forms`).
 """
 
 from __future__ import annotations
