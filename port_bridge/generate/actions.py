@@ -16,6 +16,7 @@ Each is an action file as README "Action files" describes it: the Port action ex
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -198,7 +199,7 @@ def _action(
     document: dict[str, Any] = {"action": action, "kratix": mapping}
     if entity is not None:
         document["entity"] = entity
-    return GeneratedAction(identifier, operation, document)
+    return GeneratedAction(identifier, operation, copy.deepcopy(document))  # shares nothing with its siblings
 
 
 def _namespace_input(namespaces: Sequence[str] | None) -> dict[str, Any]:

@@ -20,7 +20,10 @@ _WIDTH = 110
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style for multi-line strings (jq programs), plain YAML otherwise."""
+    """Block style for multi-line strings (jq programs), plain YAML otherwise, never an alias."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
