@@ -277,7 +277,7 @@ def test_same_promise_same_bytes_whatever_its_key_order() -> None:
 
     assert render_files(generate(CACHE)) == render_files(generate(copy.deepcopy(CACHE)))
     assert render_files(generate(reordered(CACHE))) == render_files(generate(CACHE))
-    assert not any(b"&id0" in content for content in render_files(generate(CACHE)).values())  # no YAML aliases
+    assert not any(b"&id0" in content for content in render_files(generate(CACHE)).values())  # no aliases
 
 
 def test_the_files_load_as_action_files(tmp_path: Path) -> None:
