@@ -53,6 +53,16 @@ def _scorecards(args: argparse.Namespace) -> int:
     return run_scorecards(options, out=sys.stdout, err=sys.stderr)
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from port_bridge.generate.command import run_generate
+
+    return run_generate(
+        args.promise, out=Path(args.out), namespaces=args.namespace or ["default"], force=args.force
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="port-bridge",
@@ -120,6 +130,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scorecards.add_argument("--output", choices=("table", "json"), default="table", help="default: table")
     scorecards.set_defaults(command=_scorecards)
+    generate = commands.add_parser(
+        "generate",
+        help="write a Promise's blueprint and create/change/delete action files, from its request API",
+    )
+    generate.add_argument(
+        "promise", metavar="PROMISE", help="a Promise file, or a Promise's name in the cluster"
+    )
+    generate.add_argument(
+        "--out", default=".", metavar="DIR", help="where blueprints/ and actions/ go (default: .)"
+    )
+    generate.add_argument(
+        "--namespace",
+        action="append",
+        metavar="NS",
+        help="a namespace requests may go to (repeat for more; the first is the default; default: default)",
+    )
+    generate.add_argument("--force", action="store_true", help="replace files whose content differs")
+    generate.set_defaults(command=_generate)
     return parser
 
 

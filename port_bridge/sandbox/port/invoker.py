@@ -12,6 +12,8 @@ reports to the run from the answer it gets (the run is then marked as routed thr
 as an action with ``agent: true`` is). Sent by Port itself, a ``synchronized`` action's run is
 closed from the HTTP answer (2xx is SUCCESS), as Port does. Without a ``body`` template the
 whole trigger context is sent (Port's docs do not say what it sends then).
+With ``form=True`` the inputs are what a user typed into the action's form, and the ones they
+left take the form's defaults, literal or jqQuery (:mod:`~port_bridge.sandbox.port.forms`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from port_bridge.sandbox.port.agent import AgentReporter, agent_message, agent_s
 from port_bridge.sandbox.port.catalog import action_blueprint
 from port_bridge.sandbox.port.clock import now_iso
 from port_bridge.sandbox.port.errors import PortError
+from port_bridge.sandbox.port.forms import fill_form
 from port_bridge.sandbox.port.state import PortState, user_id_for
 from port_bridge.sandbox.port.templating import render, render_string
 
@@ -161,10 +164,20 @@ class ActionInvoker:
         body_format: BodyFormat = "v2",
         sender: Sender = "port",
         timeout: float = 10.0,
+        form: bool = False,
     ) -> Invocation:
+        """Run the action as a user would; with ``form``, ``inputs`` are what they typed into its form,
+        and the inputs they left take the form's defaults (:func:`~.forms.fill_form`)."""
         action = self._webhook_action(action_identifier)
         operation = operation or action["trigger"].get("operation", "CREATE")
         entity_json = self._entity(action, entity, operation)
+        if form:
+            inputs = fill_form(
+                action["trigger"].get("userInputs") or {},
+                inputs or {},
+                entity=entity_json,
+                user={"email": user_email},
+            )
         run = self._state.create_run(
             action_identifier,
             properties=inputs or {},
