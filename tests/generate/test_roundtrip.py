@@ -74,10 +74,12 @@ def publish(port: PortEmulator, port_api: PortApi, model: GeneratedModel) -> Non
 
 
 def example_inputs(model: GeneratedModel) -> dict[str, Any]:
-    """For a Promise without an example request: each required input without a default."""
+    """For a Promise without an example request: each required spec input without a default."""
     user_inputs = model.actions[0].document["action"]["trigger"]["userInputs"]
     inputs: dict[str, Any] = {}
     for name in user_inputs["required"]:
+        if name in ("name", "namespace"):  # the request's metadata, given by run() and the form
+            continue
         spec = user_inputs["properties"][name]
         if "default" not in spec:
             inputs[name] = spec["enum"][0] if "enum" in spec else "example"
