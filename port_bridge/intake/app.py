@@ -22,6 +22,8 @@ from port_bridge.intake.service import Intake
 from port_bridge.kratix.catalog import PromiseCatalog
 from port_bridge.kube.client import api_client as build_api_client
 from port_bridge.kube.objects import KubeObjects
+from port_bridge.live.lookup import LiveActions
+from port_bridge.live.promises import ActionRegistry
 from port_bridge.mapping.actions import ActionConfig, load_actions
 from port_bridge.settings import Settings
 from port_bridge.startup import PortLogin
@@ -46,7 +48,7 @@ def create_app(
         client_secret=settings.port_client_secret.get_secret_value(),
         namespace=settings.namespace,
         replay_window_seconds=settings.replay_window_seconds,
-        actions=configured,
+        actions=LiveActions(ActionRegistry(configured), objects),
         objects=objects,
         promises=PromiseCatalog(objects),
         closer=closer,

@@ -76,9 +76,7 @@ class Intake:
     ) -> None:
         self._secret, self._namespace, self._window = client_secret, namespace, replay_window_seconds
         self._actions, self._objects, self._promises = actions, objects, promises
-        self._forms = {
-            name: InputsValidator(config.action.trigger.user_inputs) for name, config in actions.items()
-        }
+        self._forms: dict[str, tuple[ActionConfig, InputsValidator]] = {}  # compiled once per action
         self._clock = clock
         self._recorder = RunRecorder(
             objects=objects, namespace=namespace, closer=closer, kube_retry_seconds=kube_retry_seconds
@@ -164,7 +162,7 @@ class Intake:
                 f"the run says {context.operation}",
             )
         user_inputs = config.action.trigger.user_inputs
-        if problems := self._forms[config.identifier].problems(context.inputs):
+        if problems := self._form(config).problems(context.inputs):
             raise problems_rejection(422, "invalid_inputs", "invalid inputs", problems)
         try:
             rendered = render_requests(config, context.document())
@@ -220,6 +218,16 @@ class Intake:
             requests=tuple(requests),
             timeout_seconds=config.timeout_seconds,
         )
+
+    def _form(self, config: ActionConfig) -> InputsValidator:
+        """The action's form as a validator; a live Promise's action may change, so it is checked."""
+        known = self._forms.get(config.identifier)
+        if known is None or known[0] is not config:
+            known = self._forms[config.identifier] = (
+                config,
+                InputsValidator(config.action.trigger.user_inputs),
+            )
+        return known[1]
 
     def _promise(self, name: str) -> PromiseApi:
         """The Promise's API; a Promise that is missing or that port-bridge may not read is a refusal."""
