@@ -75,7 +75,8 @@ class Catalog:
             reasons += [f"{field} points at it" for field in referrers(identifier, self._blueprints)]
             actions = sorted(a["identifier"] for a in self.actions(blueprints=[identifier]))
             if actions and not delete_actions:
-                reasons.append(f"actions {', '.join(actions)} belong to it (delete_actions=true deletes them)")
+                names = ", ".join(actions)
+                reasons.append(f"actions {names} belong to it (delete_actions=true deletes them)")
             if reasons:
                 raise refuse_deletion(identifier, reasons)
             for action in actions:
