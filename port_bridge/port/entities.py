@@ -1,4 +1,4 @@
-"""Entities: upsert one or many (tied to a run), read one, delete one.
+"""Entities: upsert one or many (tied to a run), read one or all, delete one.
 
 Bulk upserts go out in batches of at most 20, the limit of Port's bulk route (research/port.md
 §3.2). Port answers a batch where some entities failed with 207 and per-entity errors; those are
@@ -82,6 +82,11 @@ class EntitiesApi(ApiArea):
         except NotFound:
             return None
         return unwrap(answer.body, "entity")
+
+    def list_entities(self, blueprint: str) -> list[Json]:
+        """Every entity of ``blueprint`` (meant for small blueprints: Port sends them all at once)."""
+        items = self._transport.request("GET", _entities_path(blueprint)).body.get("entities")
+        return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
     def delete_entity(
         self, blueprint: str, identifier: str, *, run_id: str | None = None, delete_dependents: bool = False

@@ -1,0 +1,1 @@
+"""The project's Port model as code: blueprints, actions and scorecards pushed to Port by ``apply``."""
