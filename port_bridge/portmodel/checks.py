@@ -1,10 +1,10 @@
 """What Port refuses that no schema can say: references to blueprints, and scorecard levels.
 
 A relation, an aggregation, an action or a scorecard may only name a blueprint that exists once
-the blueprints are written: one in ``blueprints/``, or one Port has that ``--prune`` is not about
-to delete. A mirror property's path must lead through relations to a property. A scorecard rule
-must sit on one of the scorecard's levels, and not on the first (the base level owns no rules;
-research/port.md §4.3). Each problem names the file and the field, and all are found before
+the blueprints are written: one in ``blueprints/``, or one Port has (``--prune`` keeps a
+blueprint a file still names, see :mod:`.plan`). A mirror property's path must lead through
+relations to a property. A scorecard rule must sit on one of the scorecard's levels, and not on
+the first (the base level owns no rules; research/port.md §4.3). Each problem names the file and the field, and all are found before
 anything is written.
 """
 
@@ -20,33 +20,32 @@ from port_bridge.portmodel.records import RECORDS_BLUEPRINT
 _PROPERTY_KINDS = ("calculationProperties", "mirrorProperties", "aggregationProperties")
 
 
-def reference_problems(model: Model, port_blueprints: Mapping[str, Json], deleted: set[str]) -> list[str]:
-    """Problems of the model against the blueprints there will be; ``deleted`` are about to go."""
-    available = {name: body for name, body in port_blueprints.items() if name not in deleted}
-    available.update({o.key.identifier: o.body for o in model.of_kind("blueprint")})
+def reference_problems(model: Model, port_blueprints: Mapping[str, Json]) -> list[str]:
+    """Problems of the model against the blueprints there will be: the files' and Port's."""
+    available = {**port_blueprints, **{o.key.identifier: o.body for o in model.of_kind("blueprint")}}
     problems: list[str] = []
     for found in model.of_kind("blueprint"):
-        problems += _blueprint_problems(found, available, deleted)
+        problems += _blueprint_problems(found, available)
     for found in model.of_kind("action"):
         for field, target in _action_targets(found.body):
-            problems += _missing(found, field, target, available, deleted)
+            problems += _missing(found, field, target, available)
     for found in model.of_kind("scorecard"):
-        problems += _missing(found, "", found.key.blueprint, available, deleted)
+        problems += _missing(found, "", found.key.blueprint, available)
         problems += _level_problems(found)
     return problems
 
 
-def _blueprint_problems(found: ModelObject, available: Mapping[str, Json], deleted: set[str]) -> list[str]:
+def _blueprint_problems(found: ModelObject, available: Mapping[str, Json]) -> list[str]:
     body = found.body
     if found.key.identifier == RECORDS_BLUEPRINT:
         return [f"{found.where('identifier')}: {RECORDS_BLUEPRINT} is port-bridge's own blueprint"]
     problems = []
     for name, relation in (body.get("relations") or {}).items():
-        problems += _missing(found, f"relations.{name}.target", relation["target"], available, deleted)
+        problems += _missing(found, f"relations.{name}.target", relation["target"], available)
     for name, aggregation in (body.get("aggregationProperties") or {}).items():
         if isinstance(aggregation.get("target"), str):
             field = f"aggregationProperties.{name}.target"
-            problems += _missing(found, field, aggregation["target"], available, deleted)
+            problems += _missing(found, field, aggregation["target"], available)
     for name, mirror in (body.get("mirrorProperties") or {}).items():
         problem = _mirror_problem(body, mirror["path"], available)
         if problem:
@@ -54,17 +53,10 @@ def _blueprint_problems(found: ModelObject, available: Mapping[str, Json], delet
     return problems
 
 
-def _missing(
-    found: ModelObject, field: str, target: str, available: Mapping[str, Any], deleted: set[str]
-) -> list[str]:
+def _missing(found: ModelObject, field: str, target: str, available: Mapping[str, Any]) -> list[str]:
     if target in available:
         return []
     where = found.where(field) if field else f"{found.where()}: its directory scorecards/{target}/"
-    if target in deleted:
-        return [
-            f"{where}: names blueprint {target!r}, which --prune would delete "
-            "(port-bridge created it and blueprints/ no longer has it)"
-        ]
     return [f"{where}: names blueprint {target!r}, which neither blueprints/ nor Port has"]
 
 

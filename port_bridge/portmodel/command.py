@@ -19,7 +19,7 @@ from port_bridge.port.errors import PortError
 from port_bridge.portmodel.checks import reference_problems
 from port_bridge.portmodel.execute import ApplyFailed, Executor
 from port_bridge.portmodel.files import KINDS, Model, ModelError, load_model
-from port_bridge.portmodel.plan import Step, deleted_blueprints, make_plan
+from port_bridge.portmodel.plan import Step, make_plan
 from port_bridge.portmodel.records import Records
 from port_bridge.portmodel.remote import read_snapshot
 from port_bridge.portmodel.report import render_plan
@@ -29,7 +29,9 @@ from port_bridge.startup import PortLogin
 MAX_RETRY_SECONDS = 30.0
 
 
-def run_apply(*, dry_run: bool, prune: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_apply(*, dry_run: bool, prune: bool, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run ``apply``; the plan goes to ``out`` (standard output), problems to ``err`` (standard error)."""
+    out, err = out or sys.stdout, err or sys.stderr
     settings = settings_from_environment()
     secret = settings.port_client_secret.get_secret_value()
     configure_logging(level=settings.log_level, secrets=[secret])
@@ -55,7 +57,7 @@ def run_apply(*, dry_run: bool, prune: bool, out: TextIO = sys.stdout, err: Text
             print(f"port-bridge: cannot read the model from Port: {error}; nothing was written", file=err)
             return 1
         plan = make_plan(model, snapshot, prune=prune)
-        problems = reference_problems(model, snapshot.blueprints(), deleted_blueprints(plan))
+        problems = reference_problems(model, snapshot.blueprints())
         if problems:
             raise ConfigurationError(f"{env_name('config_dir')}: nothing was written: {'; '.join(problems)}")
         print(f"port-bridge apply: {_describe(model)} -> {port.base_url}", file=out)

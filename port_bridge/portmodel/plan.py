@@ -80,10 +80,6 @@ def make_plan(model: Model, snapshot: Snapshot, *, prune: bool) -> Plan:
     return Plan(tuple(changes), creates and not snapshot.records_blueprint, forget, prune)
 
 
-def deleted_blueprints(plan: Plan) -> set[str]:
-    return {c.key.identifier for c in plan.of(Step.DELETE, "blueprint")}
-
-
 def references(blueprint: Json) -> set[str]:
     """The blueprints ``blueprint`` relates to or aggregates over (itself excluded)."""
     found = {relation["target"] for relation in (blueprint.get("relations") or {}).values()}
@@ -126,16 +122,20 @@ def _needs(
 ) -> Iterator[str]:
     if snapshot.entities.get(name):
         yield f"it still has {snapshot.entities[name]} entities (apply never deletes catalog data)"
-    staying = {**snapshot.blueprints(), **{o.key.identifier: o.body for o in model.of_kind("blueprint")}}
-    for other, body in sorted(staying.items()):
-        if other not in going and name in references(body):
-            yield f"blueprint {other} relates to it"
-    actions = {key: body for key, body in snapshot.objects.items() if key.kind == "action"}
-    actions.update({o.key: o.body for o in model.of_kind("action")})
-    for key, body in sorted(actions.items()):
-        if key not in leaving and (body.get("trigger") or {}).get("blueprintIdentifier") == name:
-            yield f"action {key.identifier} belongs to it"
-    scorecards = {key for key in [*snapshot.objects, *model.objects] if key.kind == "scorecard"}
-    for key in sorted(scorecards):
-        if key.blueprint == name and key not in leaving:
-            yield f"scorecard {key.identifier} is on it"
+    for found in model.objects.values():
+        if _names(found.key, found.body, name):
+            yield f"{found.source} names it"
+    for key, body in sorted(snapshot.objects.items()):
+        if key in model.objects or key in leaving or (key.kind == "blueprint" and key.identifier in going):
+            continue
+        if _names(key, body, name):
+            yield f"{key} (not created by port-bridge) names it"
+
+
+def _names(key: ObjectKey, body: Json, blueprint: str) -> bool:
+    """Whether the object needs ``blueprint``: relates to it, belongs to it, or sits on it."""
+    if key.kind == "blueprint":
+        return key.identifier != blueprint and blueprint in references(body)
+    if key.kind == "action":
+        return (body.get("trigger") or {}).get("blueprintIdentifier") == blueprint
+    return key.blueprint == blueprint

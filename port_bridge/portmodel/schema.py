@@ -79,8 +79,10 @@ def _field(error: ValidationError) -> str:
 def _closest(error: ValidationError) -> ValidationError:
     """For a failed ``oneOf``/``anyOf``, an error of the branch the body came closest to matching.
 
-    That is the branch of the right type with the fewest errors ("'resembles' is not one of
-    ['=', '!=', ...]" rather than "'relation' is a required property" from another branch).
+    That is the branch of the right type, whose ``enum``/``const`` fields (the ones that tell
+    branches apart, such as ``type: WEBHOOK``) match best, with the fewest errors: "'url' is a
+    required property" rather than "'WEBHOOK' is not one of ['KAFKA']", and "'resembles' is not
+    one of ['=', '!=', ...]" rather than "'relation' is a required property".
     """
     if not error.context:
         return error
@@ -88,9 +90,10 @@ def _closest(error: ValidationError) -> ValidationError:
     for detail in error.context:
         branches.setdefault(detail.relative_schema_path[0], []).append(detail)
 
-    def distance(branch: list[ValidationError]) -> tuple[bool, int]:
+    def distance(branch: list[ValidationError]) -> tuple[bool, int, int]:
         wrong_type = any(e.validator == "type" and not e.relative_path for e in branch)
-        return wrong_type, len(branch)
+        wrong_kind = sum(e.validator in ("enum", "const") for e in branch)
+        return wrong_type, wrong_kind, len(branch)
 
     nearest = min(branches.values(), key=distance)
     detail = best_match(nearest)
