@@ -5,7 +5,9 @@ Objects port-bridge created that the files no longer have are kept unless ``--pr
 deleted, except a blueprint something else still needs (entities, someone else's actions or
 scorecards on it, a blueprint that relates to it): Port would refuse, and deleting those would
 delete what port-bridge did not create, so it is reported as blocked. Objects port-bridge did
-not create are never deleted. Pure functions: the plan is printed as the diff, and
+not create are never deleted. A record of an object Port no longer has (someone deleted it by
+hand) is dropped by any run that writes, so a later object of that name, someone else's, is
+never taken for port-bridge's. Pure functions: the plan is printed as the diff, and
 :mod:`.execute` carries it out.
 """
 
@@ -20,8 +22,6 @@ from port_bridge.portmodel.diff import Difference, differences
 from port_bridge.portmodel.files import Json, Model, ObjectKey
 from port_bridge.portmodel.normalise import normalised
 from port_bridge.portmodel.remote import Snapshot
-
-REFERENCE_FIELDS = ("relations", "aggregationProperties")
 
 
 class Step(enum.Enum):
@@ -50,7 +50,6 @@ class Plan:
     changes: tuple[Change, ...]
     create_records_blueprint: bool = False
     forget: tuple[ObjectKey, ...] = ()  # records of objects Port no longer has
-    prune: bool = False
 
     def of(self, step: Step, kind: str | None = None) -> list[Change]:
         return [c for c in self.changes if c.step is step and (kind is None or c.key.kind == kind)]
@@ -77,7 +76,7 @@ def make_plan(model: Model, snapshot: Snapshot, *, prune: bool) -> Plan:
         else:
             changes.append(Change(key, Step.DELETE, current=current, recorded=True))
     creates = any(c.step is Step.CREATE and not c.recorded for c in changes)
-    return Plan(tuple(changes), creates and not snapshot.records_blueprint, forget, prune)
+    return Plan(tuple(changes), creates and not snapshot.records_blueprint, forget)
 
 
 def references(blueprint: Json) -> set[str]:

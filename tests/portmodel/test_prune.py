@@ -131,3 +131,22 @@ def test_a_blueprint_the_files_still_name_is_kept(
     assert "create-redis.yaml names it" in line and "update-redis.yaml names it" in line
     assert writes(port_emulator) == []
     assert port_emulator.blueprint("redis") is not None
+
+
+def test_an_object_deleted_by_hand_is_created_again_or_forgotten(
+    apply: Apply, port_emulator: PortEmulator, model_dir: Path
+) -> None:
+    assert apply().code == 0
+    port_emulator.state.catalog.delete_action("update-redis")
+    port_emulator.state.catalog.delete_action("create-redis")
+    (model_dir / "actions" / "update-redis.yaml").unlink()
+    port_emulator.clear_calls()
+    result = apply()
+    assert result.code == 0, result.err
+    assert "+ action create-redis  (" in result.out
+    assert "- the record of action update-redis  (Port no longer has it)" in result.lines
+    assert write_lines(port_emulator) == [
+        "POST /v1/actions",  # create-redis again; its record is still there
+        f"DELETE /v1/blueprints/{RECORDS_BLUEPRINT}/entities/apply%3Aaction%3Aupdate-redis",
+    ]
+    assert "apply:action:create-redis" in recorded(port_emulator)
