@@ -113,3 +113,23 @@ def test_pruning_blueprints_that_relate_in_a_cycle_cuts_the_cycle_first(
     ]
     assert port_emulator.blueprint("service") is None and port_emulator.blueprint("database") is None
     assert port_emulator.blueprint("environment") is not None
+
+
+def test_a_relation_to_a_new_blueprint_is_added_after_the_blueprint_exists(
+    apply: Apply, port_emulator: PortEmulator, related_model: Path
+) -> None:
+    assert apply().code == 0
+    team: dict[str, Any] = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
+    write_json(related_model / "blueprints" / "team.json", team)
+    write_json(
+        related_model / "blueprints" / "environment.json",
+        {**ENVIRONMENT, "relations": {"team": relation("team")}},
+    )
+    port_emulator.clear_calls()
+    result = apply()
+    assert result.code == 0, result.err
+    assert '    + relations: {"team": {"many": true, "target": "team", "title": "Team"}}' in result.lines
+    assert write_lines(port_emulator, records=False) == [
+        "POST /v1/blueprints",
+        "PUT /v1/blueprints/environment",
+    ]
