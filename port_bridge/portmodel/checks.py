@@ -4,8 +4,8 @@ A relation, an aggregation, an action or a scorecard may only name a blueprint t
 the blueprints are written: one in ``blueprints/``, or one Port has (``--prune`` keeps a
 blueprint a file still names, see :mod:`.plan`). A mirror property's path must lead through
 relations to a property. A scorecard rule must sit on one of the scorecard's levels, and not on
-the first (the base level owns no rules; research/port.md §4.3). Each problem names the file and the field, and all are found before
-anything is written.
+the first (the base level owns no rules; research/port.md §4.3). Each problem names the file
+and the field, and all are found before anything is written.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from port_bridge.settings import ConfigurationError, Settings, env_name, setting
 from port_bridge.startup import PortLogin
 
 MAX_RETRY_SECONDS = 30.0
+NOTHING = "nothing was written"
 
 
 def run_apply(*, dry_run: bool, prune: bool, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -46,28 +47,31 @@ def run_apply(*, dry_run: bool, prune: bool, out: TextIO | None = None, err: Tex
         login = PortLogin(port, secret=secret)
         if not login.check():
             print(
-                f"port-bridge: Port at {port.base_url} does not answer ({login.detail}); nothing was written",
-                file=err,
+                f"port-bridge: Port at {port.base_url} does not answer ({login.detail}); {NOTHING}", file=err
             )
             return 1
-        records = Records(port)
-        try:
-            snapshot = read_snapshot(port, model, records, prune=prune)
-        except PortError as error:
-            print(f"port-bridge: cannot read the model from Port: {error}; nothing was written", file=err)
-            return 1
-        plan = make_plan(model, snapshot, prune=prune)
-        problems = reference_problems(model, snapshot.blueprints())
-        if problems:
-            raise ConfigurationError(f"{env_name('config_dir')}: nothing was written: {'; '.join(problems)}")
-        print(f"port-bridge apply: {_describe(model)} -> {port.base_url}", file=out)
-        for line in render_plan(plan):
-            print(line, file=out)
-        blocked = len(plan.of(Step.BLOCKED))
-        if dry_run or not plan.writes_anything:
-            if dry_run and plan.writes_anything:
-                print("Dry run: nothing was written.", file=out)
-            return 1 if blocked and not dry_run else 0
+        return _apply(port, model, dry_run=dry_run, prune=prune, out=out, err=err)
+
+
+def _apply(port: PortClient, model: Model, *, dry_run: bool, prune: bool, out: TextIO, err: TextIO) -> int:
+    records = Records(port)
+    try:
+        snapshot = read_snapshot(port, model, records, prune=prune)
+    except PortError as error:
+        print(f"port-bridge: cannot read the model from Port: {error}; {NOTHING}", file=err)
+        return 1
+    plan = make_plan(model, snapshot, prune=prune)
+    problems = reference_problems(model, snapshot.blueprints())
+    if problems:
+        raise ConfigurationError(f"{env_name('config_dir')}: {NOTHING}: {'; '.join(problems)}")
+    print(f"port-bridge apply: {_describe(model)} -> {port.base_url}", file=out)
+    for line in render_plan(plan):
+        print(line, file=out)
+    if dry_run:
+        if plan.writes_anything:
+            print(f"Dry run: {NOTHING}.", file=out)
+        return 0
+    if plan.writes_anything:
         executor = Executor(port, records)
         try:
             executor.run(plan)
@@ -75,6 +79,7 @@ def run_apply(*, dry_run: bool, prune: bool, out: TextIO | None = None, err: Tex
             print(f"port-bridge: stopped after {failure.done} writes: {failure}", file=err)
             return 1
         print(f"Done: {executor.writes} writes.", file=out)
+    blocked = len(plan.of(Step.BLOCKED))
     if blocked:
         print(f"port-bridge: --prune could not delete {blocked} object(s), see above", file=err)
         return 1
@@ -85,7 +90,7 @@ def _load(settings: Settings) -> Model:
     try:
         return load_model(settings.config_dir)
     except ModelError as error:
-        raise ConfigurationError(f"{env_name('config_dir')}: nothing was written: {error}") from None
+        raise ConfigurationError(f"{env_name('config_dir')}: {NOTHING}: {error}") from None
 
 
 def _describe(model: Model) -> str:

@@ -1,9 +1,9 @@
 """The Port model as the files hold it: ``blueprints/*.json``, ``actions/*.yaml``, ``scorecards/<bp>/*.json``.
 
 Each body is what Port's API takes (an action file's ``action`` part; its ``kratix`` and
-``entity`` mappings stay with the bridge). Action files are read by the bridge's own loader
-(:mod:`port_bridge.mapping.actions`), so ``apply`` accepts exactly the files intake and the
-controller run with. Every body is checked against Port's schema for its route
+``entity`` mappings stay with the bridge). Action files are read one by one by the bridge's own
+loader (:mod:`port_bridge.mapping.actions`), so ``apply`` accepts exactly the files intake and
+the controller run with. Every body is checked against Port's schema for its route
 (:mod:`.schema`), and every problem of every file is reported at once, each naming the file
 and the field, before anything is sent to Port.
 """
@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from port_bridge.mapping.actions import ActionConfigError, load_actions
+from port_bridge.mapping.actions import ActionConfigError, load_action_file
 from port_bridge.portmodel.schema import Kind, body_problems
 
 Json = dict[str, Any]
 KINDS: tuple[Kind, ...] = ("blueprint", "action", "scorecard")
 DIRECTORIES: Mapping[Kind, str] = {"blueprint": "blueprints", "action": "actions", "scorecard": "scorecards"}
+ACTION_SUFFIXES = (".yaml", ".yml", ".json")  # as the bridge's loader reads actions/
 
 
 @dataclass(frozen=True, order=True)
@@ -100,15 +101,16 @@ def _read(directory: Path, problems: list[str]) -> Iterator[ModelObject]:
         body = _json_object(path, problems)
         if body is not None:
             yield ModelObject(ObjectKey("blueprint", _identifier(body)), body, path)
-    if (directory / "actions").is_dir():
+    for path in _files(directory / "actions", "*"):
+        if path.suffix not in ACTION_SUFFIXES:
+            continue
         try:
-            configs = load_actions(directory / "actions")
+            config = load_action_file(path)
         except ActionConfigError as error:
             problems += error.problems
         else:
-            for config in configs.values():
-                key = ObjectKey("action", config.identifier)
-                yield ModelObject(key, dict(config.raw_action), config.source, field_prefix="action.")
+            key = ObjectKey("action", config.identifier)
+            yield ModelObject(key, dict(config.raw_action), config.source, field_prefix="action.")
     for path in _files(directory / "scorecards", "*/*.json"):
         body = _json_object(path, problems)
         if body is not None:

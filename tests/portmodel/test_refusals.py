@@ -43,7 +43,12 @@ def test_every_broken_file_is_named_at_once(
     document["action"]["invocationMethod"].pop("url")
     action.write_text(yaml.safe_dump(document))
     (model_dir / "blueprints" / "broken.json").write_text("{not json")
+    mapping = model_dir / "actions" / "delete-redis.yaml"
+    document = yaml.safe_load(mapping.read_text())
+    document["kratix"]["name"] = ".entity.properties.requestName |"
+    mapping.write_text(yaml.safe_dump(document))
     line = one_line(apply())
+    assert f"{mapping}: kratix.name: jq does not compile" in line
     assert f"{model_dir / 'blueprints' / 'broken.json'}: cannot be read as JSON" in line
     assert f"{action}: action.invocationMethod: 'url' is a required property" in line
     assert f"{scorecard}: levels[0].color: 'mauve' is not one of" in line
