@@ -38,6 +38,12 @@ def _run(args: argparse.Namespace) -> int:
     return run_both()
 
 
+def _apply(args: argparse.Namespace) -> int:
+    from port_bridge.portmodel.command import run_apply
+
+    return run_apply(dry_run=args.dry_run, prune=args.prune)
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from port_bridge.sandbox.demo import run_sandbox
 
@@ -85,6 +91,21 @@ def build_parser() -> argparse.ArgumentParser:
     controller.set_defaults(command=_controller)
     run = commands.add_parser("run", help="run intake and the controller together (single-pod installs)")
     run.set_defaults(command=_run)
+    apply = commands.add_parser(
+        "apply",
+        help="push blueprints/, actions/ and scorecards/ to Port, showing what changes",
+        description=(
+            "Make Port's blueprints, actions and scorecards what the files in PORT_BRIDGE_CONFIG_DIR "
+            "say, printing the differences first. Never deletes what port-bridge did not create."
+        ),
+    )
+    apply.add_argument("--dry-run", action="store_true", help="print the differences, write nothing")
+    apply.add_argument(
+        "--prune",
+        action="store_true",
+        help="also delete what port-bridge created that the files no longer have",
+    )
+    apply.set_defaults(command=_apply)
     sandbox = commands.add_parser(
         "sandbox",
         help="the whole flow on this machine: emulated Kubernetes, Kratix and Port, no accounts needed",

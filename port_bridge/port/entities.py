@@ -84,9 +84,10 @@ class EntitiesApi(ApiArea):
         return unwrap(answer.body, "entity")
 
     def list_entities(self, blueprint: str) -> list[Json]:
-        """Every entity of the blueprint; :class:`NotFound` if Port has no such blueprint."""
-        answer = self._transport.request("GET", _entities_path(blueprint), quiet={404})
-        return [entity for entity in answer.body.get("entities") or [] if isinstance(entity, dict)]
+        """Every entity of ``blueprint`` (Port sends them all at once); :class:`NotFound` if Port has
+        no such blueprint."""
+        items = self._transport.request("GET", _entities_path(blueprint), quiet={404}).body.get("entities")
+        return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
     def delete_entity(
         self, blueprint: str, identifier: str, *, run_id: str | None = None, delete_dependents: bool = False

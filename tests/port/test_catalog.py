@@ -72,3 +72,28 @@ def test_list_scorecards_of_a_blueprint_or_of_all(port_emulator: PortEmulator, c
     ]
     with pytest.raises(NotFound):
         client.list_scorecards("no-such-blueprint")
+
+
+def test_lists_counts_and_deletes(port_emulator: PortEmulator, client: PortClient) -> None:
+    client.create_blueprint(DATABASE_BLUEPRINT, catalog_page=False)
+    assert port_emulator.calls_matching("POST", "/v1/blueprints")[0].query == {"create_catalog_page": "false"}
+    client.create_action(CREATE_DATABASE)
+    client.create_scorecard("database", SCORECARD)
+    port_emulator.add_entity("database", {"identifier": "orders", "properties": {"engine": "postgres"}})
+    assert [b["identifier"] for b in client.list_blueprints()] == ["database"]
+    assert [a["identifier"] for a in client.list_actions()] == ["create_database"]
+    assert port_emulator.calls_matching("GET", "/v1/actions")[0].query == {"version": "v2"}
+    assert [s["identifier"] for s in client.list_scorecards("database")] == ["basics"]
+    assert client.count_entities("database") == 1
+    assert [e["identifier"] for e in client.list_entities("database")] == ["orders"]
+    assert client.delete_scorecard("database", "basics") is True
+    assert client.delete_scorecard("database", "basics") is False
+    assert client.delete_action("create_database") is True
+    assert client.delete_action("create_database") is False
+    with pytest.raises(PortApiError) as refused:
+        client.delete_blueprint("database")
+    assert refused.value.status == 422
+    client.delete_entity("database", "orders")
+    assert client.count_entities("database") == 0
+    assert client.delete_blueprint("database") is True
+    assert client.delete_blueprint("database") is False

@@ -2,19 +2,29 @@
 
 These are what configuration as code pushes to Port. Bodies have already passed the OpenAPI
 check when they get here; this module adds what the spec cannot say (an identifier that already
-exists, a scorecard rule on a level the scorecard does not have) and Port's bookkeeping fields.
+exists, a relation to a blueprint that does not, a scorecard rule on a level the scorecard does
+not have, the deletion of a blueprint something still needs) and Port's bookkeeping fields
+(``createdAt``/``By``, ``updatedAt``/``By``, an action's ``id``).
+
+Choices where Port's docs are silent: deleting a blueprint that still has actions needs
+``delete_actions``; its scorecards go with it.
 """
 
 from __future__ import annotations
 
 import copy
+import secrets
+import string
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from port_bridge.sandbox.port.clock import now_iso
 from port_bridge.sandbox.port.errors import conflict, invalid, not_found
+from port_bridge.sandbox.port.references import check_references, referrers, refuse_deletion
 from port_bridge.sandbox.port.scorecards import DEFAULT_LEVELS, level_titles
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
 
 
 class Catalog:
@@ -29,18 +39,23 @@ class Catalog:
 
     # Blueprints
 
-    def create_blueprint(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def create_blueprint(self, body: Mapping[str, Any], *, check: bool = True) -> dict[str, Any]:
+        """Store a new blueprint; ``check=False`` (for seeding) skips the check of what it refers to."""
         with self._lock:
             identifier = body["identifier"]
             if identifier in self._blueprints:
                 raise conflict(f"blueprint {identifier!r} already exists")
-            self._blueprints[identifier] = self._stamped(_blueprint_defaults(body), None)
+            fresh = _blueprint_defaults(body)
+            if check:
+                check_references(fresh, self._blueprints.get)
+            self._blueprints[identifier] = self._stamped(fresh, None)
             return self.blueprint(identifier)
 
     def replace_blueprint(self, identifier: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:
             existing = self._require_blueprint(identifier)
             fresh = _blueprint_defaults({**body, "identifier": identifier})
+            check_references(fresh, self._blueprints.get)
             self._blueprints[identifier] = self._stamped(fresh, existing)
             return self.blueprint(identifier)
 
@@ -48,8 +63,26 @@ class Catalog:
         with self._lock:
             existing = self._require_blueprint(identifier)
             merged = {**existing, **body, "identifier": identifier}
+            check_references(merged, self._blueprints.get)
             self._blueprints[identifier] = self._stamped(merged, existing)
             return self.blueprint(identifier)
+
+    def delete_blueprint(self, identifier: str, *, delete_actions: bool, entities: int) -> None:
+        """Delete a blueprint (and its scorecards) that nothing needs any more; ``entities`` it still has."""
+        with self._lock:
+            self._require_blueprint(identifier)
+            reasons = [f"it still has {entities} entities"] if entities else []
+            reasons += [f"{field} points at it" for field in referrers(identifier, self._blueprints)]
+            actions = sorted(a["identifier"] for a in self.actions(blueprints=[identifier]))
+            if actions and not delete_actions:
+                names = ", ".join(actions)
+                reasons.append(f"actions {names} belong to it (delete_actions=true deletes them)")
+            if reasons:
+                raise refuse_deletion(identifier, reasons)
+            for action in actions:
+                del self._actions[action]
+            self._scorecards.pop(identifier, None)
+            del self._blueprints[identifier]
 
     def blueprint(self, identifier: str) -> dict[str, Any]:
         with self._lock:
@@ -71,7 +104,7 @@ class Catalog:
             if identifier in self._actions:
                 raise conflict(f"action {identifier!r} already exists")
             self._check_action_blueprint(body)
-            self._actions[identifier] = self._stamped(dict(body), None)
+            self._actions[identifier] = self._stamped({**body, "id": _action_id()}, None)
             return self.action(identifier)
 
     def replace_action(self, identifier: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -80,8 +113,14 @@ class Catalog:
             if existing is None:
                 raise not_found(f"action {identifier!r}")
             self._check_action_blueprint(body)
-            self._actions[identifier] = self._stamped({**body, "identifier": identifier}, existing)
+            fresh = {**body, "identifier": identifier, "id": existing["id"]}
+            self._actions[identifier] = self._stamped(fresh, existing)
             return self.action(identifier)
+
+    def delete_action(self, identifier: str) -> None:
+        with self._lock:
+            if self._actions.pop(identifier, None) is None:
+                raise not_found(f"action {identifier!r}")
 
     def action(self, identifier: str) -> dict[str, Any]:
         with self._lock:
@@ -128,6 +167,11 @@ class Catalog:
             for body in bodies:
                 _check_scorecard(body)
             return [self._put_scorecard(blueprint, body) for body in bodies]
+
+    def delete_scorecard(self, blueprint: str, identifier: str) -> None:
+        with self._lock:
+            self.scorecard(blueprint, identifier)
+            del self._scorecards[blueprint][identifier]
 
     def scorecard(self, blueprint: str, identifier: str) -> dict[str, Any]:
         with self._lock:
@@ -178,6 +222,11 @@ def action_blueprint(action: Mapping[str, Any]) -> str | None:
     """The blueprint a self-service action belongs to, if it names one."""
     blueprint = (action.get("trigger") or {}).get("blueprintIdentifier")
     return blueprint if isinstance(blueprint, str) else None
+
+
+def _action_id() -> str:
+    """An id like Port's own (``action_`` and 16 letters and digits), kept across replacements."""
+    return "action_" + "".join(secrets.choice(_ALPHANUMERIC) for _ in range(16))
 
 
 def _blueprint_defaults(body: Mapping[str, Any]) -> dict[str, Any]:

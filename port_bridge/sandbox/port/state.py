@@ -126,6 +126,15 @@ class PortState:
         with self._lock:
             return list(self._require_run(run_id).logs)
 
+    # Blueprints that hold entities
+
+    def delete_blueprint(self, identifier: str, *, delete_actions: bool) -> None:
+        """Delete a blueprint; refused while it has entities, as Port asks them deleted first."""
+        with self._lock:
+            entities = len(self._entities.get(identifier, {}))
+            self.catalog.delete_blueprint(identifier, delete_actions=delete_actions, entities=entities)
+            self._entities.pop(identifier, None)
+
     # Entities
 
     def write_entity(

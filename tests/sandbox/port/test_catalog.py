@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from port_bridge.sandbox.port import PortEmulator
 from tests.conftest import PortApi
 
 BLUEPRINT = {
@@ -146,3 +147,98 @@ def test_a_scorecard_with_an_unknown_operator_is_off_the_spec(port_api: PortApi)
     answer = port_api.post("/v1/blueprints/service/scorecards", json=body)
     assert answer.status_code == 422
     assert len(port_api.emulator.spec_violations) == 1
+
+
+DATABASE = {
+    "identifier": "database",
+    "title": "Database",
+    "schema": {"properties": {"engine": {"type": "string"}}},
+}
+
+
+def related(**relations: str) -> dict[str, Any]:
+    """The ``service`` blueprint with a relation (many, optional) to each named target."""
+    return {
+        **BLUEPRINT,
+        "relations": {
+            name: {"title": name, "target": target, "required": False, "many": True}
+            for name, target in relations.items()
+        },
+    }
+
+
+def test_a_relation_to_a_blueprint_port_does_not_have_is_refused(port_api: PortApi) -> None:
+    answer = port_api.post("/v1/blueprints", json=related(databases="database"))
+    assert answer.status_code == 404
+    assert "relations.databases.target: blueprint 'database'" in answer.json()["message"]
+    assert port_api.get("/v1/blueprints/service").status_code == 404
+    port_api.post("/v1/blueprints", json=BLUEPRINT)
+    assert port_api.put("/v1/blueprints/service", json=related(databases="database")).status_code == 404
+    port_api.post("/v1/blueprints", json=DATABASE)
+    assert port_api.put("/v1/blueprints/service", json=related(databases="database")).status_code == 200
+
+
+def test_a_blueprint_may_relate_to_itself(port_api: PortApi) -> None:
+    assert port_api.post("/v1/blueprints", json=related(dependencies="service")).status_code == 201
+
+
+def test_a_mirror_property_must_lead_through_a_relation_to_a_property(port_api: PortApi) -> None:
+    port_api.post("/v1/blueprints", json=DATABASE)
+    body = related(databases="database")
+    good = {**body, "mirrorProperties": {"engine": {"path": "databases.engine"}}}
+    wrong_relation = {**body, "mirrorProperties": {"engine": {"path": "db.engine"}}}
+    wrong_property = {**body, "mirrorProperties": {"engine": {"path": "databases.version"}}}
+    assert "no relation 'db'" in port_api.post("/v1/blueprints", json=wrong_relation).json()["message"]
+    assert port_api.post("/v1/blueprints", json=wrong_property).status_code == 422
+    assert port_api.post("/v1/blueprints", json=good).status_code == 201
+
+
+def test_the_seeding_helper_takes_blueprints_in_any_order(port_emulator: PortEmulator) -> None:
+    port_emulator.add_blueprint(related(databases="database"))
+    port_emulator.add_blueprint(DATABASE)
+    assert port_emulator.blueprint("service") is not None
+
+
+def test_an_action_keeps_its_id_when_replaced_and_can_be_deleted(port_api: PortApi) -> None:
+    port_api.post("/v1/blueprints", json=BLUEPRINT)
+    created = port_api.post("/v1/actions", json=ACTION).json()["action"]
+    assert created["id"].startswith("action_")
+    replaced = port_api.put("/v1/actions/create_service", json={**ACTION, "title": "New"}).json()["action"]
+    assert replaced["id"] == created["id"]
+    assert port_api.delete("/v1/actions/create_service").status_code == 200
+    assert port_api.get("/v1/actions/create_service").status_code == 404
+    assert port_api.delete("/v1/actions/create_service").status_code == 404
+
+
+def test_a_scorecard_can_be_deleted(port_api: PortApi) -> None:
+    port_api.post("/v1/blueprints", json=BLUEPRINT)
+    port_api.post("/v1/blueprints/service/scorecards", json=SCORECARD)
+    assert port_api.delete("/v1/blueprints/service/scorecards/basics").status_code == 200
+    assert port_api.get("/v1/blueprints/service/scorecards/basics").status_code == 404
+    assert port_api.delete("/v1/blueprints/service/scorecards/basics").status_code == 404
+
+
+def test_a_blueprint_something_still_needs_is_not_deleted(port_api: PortApi) -> None:
+    port_api.post("/v1/blueprints", json=DATABASE)
+    port_api.post("/v1/blueprints", json=related(databases="database"))
+    refused = port_api.delete("/v1/blueprints/database")
+    assert refused.status_code == 422
+    assert "service: relations.databases.target points at it" in refused.json()["message"]
+    port_api.put("/v1/blueprints/service", json=BLUEPRINT)
+    port_api.post("/v1/blueprints/database/entities", json={"identifier": "orders", "properties": {}})
+    assert "1 entities" in port_api.delete("/v1/blueprints/database").json()["message"]
+    port_api.delete("/v1/blueprints/database/entities/orders")
+    assert port_api.delete("/v1/blueprints/database").status_code == 200
+    assert port_api.get("/v1/blueprints/database").status_code == 404
+    assert port_api.emulator.spec_violations == []
+
+
+def test_a_blueprint_with_actions_is_deleted_only_with_them(port_api: PortApi) -> None:
+    port_api.post("/v1/blueprints", json=BLUEPRINT)
+    port_api.post("/v1/actions", json=ACTION)
+    port_api.post("/v1/blueprints/service/scorecards", json=SCORECARD)
+    refused = port_api.delete("/v1/blueprints/service")
+    assert "actions create_service belong to it" in refused.json()["message"]
+    assert port_api.delete("/v1/blueprints/service?delete_actions=true").status_code == 200
+    assert port_api.get("/v1/actions/create_service").status_code == 404
+    assert port_api.get("/v1/scorecards").json()["scorecards"] == []

@@ -1,4 +1,4 @@
-"""Blueprints, actions and scorecards: the configuration that is pushed to Port as code."""
+"""Blueprints, actions and scorecards: the configuration that is pushed to Port as code, and removed."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ def patch_blueprint(backend: Backend, request: ApiRequest) -> Reply:
     return 200, {"ok": True, "blueprint": blueprint}
 
 
+def delete_blueprint(backend: Backend, request: ApiRequest) -> Reply:
+    delete_actions = bool(request.query.get("delete_actions", False))
+    backend.state.delete_blueprint(request.params["identifier"], delete_actions=delete_actions)
+    return 200, {"ok": True}
+
+
 def create_action(backend: Backend, request: ApiRequest) -> Reply:
     return 201, {"ok": True, "action": backend.state.catalog.create_action(request.body)}
 
@@ -46,6 +52,11 @@ def get_action(backend: Backend, request: ApiRequest) -> Reply:
 def replace_action(backend: Backend, request: ApiRequest) -> Reply:
     action = backend.state.catalog.replace_action(request.params["action_identifier"], request.body)
     return 200, {"ok": True, "action": action}
+
+
+def delete_action(backend: Backend, request: ApiRequest) -> Reply:
+    backend.state.catalog.delete_action(request.params["action_identifier"])
+    return 200, {"ok": True}
 
 
 def create_scorecard(backend: Backend, request: ApiRequest) -> Reply:
@@ -79,6 +90,12 @@ def replace_scorecard(backend: Backend, request: ApiRequest) -> Reply:
     return 200, {"ok": True, "scorecard": scorecard}
 
 
+def delete_scorecard(backend: Backend, request: ApiRequest) -> Reply:
+    params = request.params
+    backend.state.catalog.delete_scorecard(params["blueprint_identifier"], params["scorecard_identifier"])
+    return 200, {"ok": True}
+
+
 def list_scorecards(backend: Backend, request: ApiRequest) -> Reply:
     return 200, {"ok": True, "scorecards": backend.state.catalog.scorecards()}
 
@@ -90,14 +107,17 @@ ROUTES = (
     Route("GET", "/v1/blueprints/{identifier}", get_blueprint),
     Route("PUT", "/v1/blueprints/{identifier}", replace_blueprint),
     Route("PATCH", "/v1/blueprints/{identifier}", patch_blueprint),
+    Route("DELETE", "/v1/blueprints/{identifier}", delete_blueprint),
     Route("POST", "/v1/actions", create_action),
     Route("GET", "/v1/actions", list_actions),
     Route("GET", "/v1/actions/{action_identifier}", get_action),
     Route("PUT", "/v1/actions/{action_identifier}", replace_action),
+    Route("DELETE", "/v1/actions/{action_identifier}", delete_action),
     Route("POST", _SCORECARDS, create_scorecard),
     Route("PUT", _SCORECARDS, put_scorecards),
     Route("GET", _SCORECARDS, list_blueprint_scorecards),
     Route("GET", _SCORECARDS + "/{scorecard_identifier}", get_scorecard),
     Route("PUT", _SCORECARDS + "/{scorecard_identifier}", replace_scorecard),
+    Route("DELETE", _SCORECARDS + "/{scorecard_identifier}", delete_scorecard),
     Route("GET", "/v1/scorecards", list_scorecards),
 )

@@ -1,4 +1,4 @@
-"""Entities of a blueprint: create/upsert/merge one or up to 20 at once, read, list, delete."""
+"""Entities of a blueprint: create/upsert/merge one or up to 20 at once, read, list, count, delete."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ def list_entities(backend: Backend, request: ApiRequest) -> Reply:
     return 200, {"ok": True, "entities": backend.state.entities(request.params["blueprint_identifier"])}
 
 
+def count_entities(backend: Backend, request: ApiRequest) -> Reply:
+    return 200, {"ok": True, "count": len(backend.state.entities(request.params["blueprint_identifier"]))}
+
+
 def delete_entity(backend: Backend, request: ApiRequest) -> Reply:
     backend.state.delete_entity(
         request.params["blueprint_identifier"],
@@ -63,6 +67,7 @@ ROUTES = (
     Route("POST", "/v1/blueprints/{blueprint_identifier}/entities", create_entity),
     Route("GET", "/v1/blueprints/{blueprint_identifier}/entities", list_entities),
     Route("POST", "/v1/blueprints/{blueprint_identifier}/entities/bulk", create_entities),
+    Route("GET", "/v1/blueprints/{blueprint_identifier}/entities-count", count_entities),
     Route("GET", _ENTITY, get_entity),
     Route("DELETE", _ENTITY, delete_entity),
 )
