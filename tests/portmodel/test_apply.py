@@ -19,6 +19,7 @@ from tests.portmodel.conftest import Apply, edit_action, read_json, write_json, 
 
 BLUEPRINTS = sorted(path.stem for path in (REPO / "blueprints").glob("*.json"))
 ACTIONS = sorted(path.stem for path in (REPO / "actions").glob("*.yaml"))
+SCORECARDS = sorted(f"{path.parent.name}/{path.stem}" for path in (REPO / "scorecards").glob("*/*.json"))
 
 
 def test_an_empty_organisation_gets_every_object_as_the_files_say(
@@ -27,7 +28,9 @@ def test_an_empty_organisation_gets_every_object_as_the_files_say(
     result = apply()
     assert result.code == 0, result.err
     assert f"+ blueprint {RECORDS_BLUEPRINT}" in result.lines[1]
-    assert sum(line.startswith("+ ") for line in result.lines) == 1 + len(BLUEPRINTS) + len(ACTIONS) + 1
+    assert sum(line.startswith("+ ") for line in result.lines) == 1 + len(BLUEPRINTS) + len(ACTIONS) + len(
+        SCORECARDS
+    )
     for name in BLUEPRINTS:
         stored = port_emulator.blueprint(name)
         assert stored is not None
@@ -38,7 +41,7 @@ def test_an_empty_organisation_gets_every_object_as_the_files_say(
     wanted = read_json(model_dir / "scorecards" / "postgresql" / "production-readiness.json")
     assert normalised("scorecard", scorecard) == normalised("scorecard", wanted)
     recorded = {e["identifier"] for e in port_emulator.state.entities(RECORDS_BLUEPRINT)}
-    assert len(recorded) == len(BLUEPRINTS) + len(ACTIONS) + 1
+    assert len(recorded) == len(BLUEPRINTS) + len(ACTIONS) + len(SCORECARDS)
     assert "apply:scorecard:postgresql/production-readiness" in recorded
     assert result.lines[-1] == f"Done: {len(writes(port_emulator))} writes."
 
@@ -51,7 +54,7 @@ def test_a_second_run_finds_nothing_to_change_and_writes_nothing(
     again = apply()
     assert again.code == 0
     assert again.lines[1:] == [
-        f"No changes: Port matches the files ({len(BLUEPRINTS) + len(ACTIONS) + 1} objects)."
+        f"No changes: Port matches the files ({len(BLUEPRINTS) + len(ACTIONS) + len(SCORECARDS)} objects)."
     ]
     assert writes(port_emulator) == []
 
@@ -189,7 +192,8 @@ def test_a_refused_write_stops_the_run_and_the_next_run_finishes_the_job(
     port_emulator.faults.clear()
     resumed = apply()
     assert resumed.code == 0, resumed.err
-    assert f"{len(ACTIONS) - 2 + 1} to create, 0 to change" in resumed.out  # the other actions, the scorecard
+    expected = len(ACTIONS) - 2 + len(SCORECARDS)  # the other actions, the scorecards
+    assert f"{expected} to create, 0 to change" in resumed.out
     assert sorted(a["identifier"] for a in port_emulator.state.catalog.actions()) == ACTIONS
     recorded = {e["identifier"] for e in port_emulator.state.entities(RECORDS_BLUEPRINT)}
     assert {f"apply:action:{name}" for name in ACTIONS} <= recorded
