@@ -20,6 +20,8 @@ from port_bridge.controller.reconciler import Options
 from port_bridge.kratix.catalog import PromiseCatalog
 from port_bridge.kube.client import api_client as build_api_client
 from port_bridge.kube.objects import KubeObjects
+from port_bridge.live.promises import ActionRegistry
+from port_bridge.live.publish import PortPublisher
 from port_bridge.mapping.actions import ActionConfig, load_actions
 from port_bridge.port.client import PortClient
 from port_bridge.scorecards.files import load_scorecard_dir
@@ -47,7 +49,8 @@ def run_controller(
     client = api_client if api_client is not None else build_api_client(kubeconfig=settings.kubeconfig)
     objects = KubeObjects(client, request_timeout=settings.kube_timeout_seconds)
     reporter = port if port is not None else _port_client(settings)
-    configured = actions if actions is not None else load_actions(settings.actions_dir)
+    configured = ActionRegistry(actions if actions is not None else load_actions(settings.actions_dir))
+    file_blueprints = _file_blueprints(settings)
     cards = scorecards if scorecards is not None else _scorecards(settings)
     promises = PromiseCatalog(objects)
     options = Options(
@@ -84,6 +87,7 @@ def run_controller(
                 metrics=metrics,
                 fence=fence,
                 stop_seconds=elector.stop_margin_seconds,
+                publisher=PortPublisher(term_port, file_blueprints=file_blueprints),
             )
             if on_started is not None:
                 on_started.append(controller)
@@ -96,6 +100,11 @@ def run_controller(
             health.stop()
         if port is None:
             reporter.close()
+
+
+def _file_blueprints(settings: Settings) -> set[str]:
+    """The blueprints the project's files define: a live Promise's generated one never replaces them."""
+    return {path.stem for path in (settings.config_dir / "blueprints").glob("*.json")}
 
 
 def _scorecards(settings: Settings) -> dict[str, list[Scorecard]]:

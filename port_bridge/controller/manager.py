@@ -22,22 +22,24 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from port_bridge.actionrun.model import ActionRun, MalformedActionRun
 from port_bridge.controller.errors import ErrorKind, cause_of, kind_of
 from port_bridge.controller.fence import Fence
+from port_bridge.controller.index import RequestIndex
 from port_bridge.controller.observability import ControllerMetrics
 from port_bridge.controller.reconciler import Options, Reconciler
 from port_bridge.controller.watching import ObjectCache, Watcher, object_key
 from port_bridge.controller.workqueue import ShutDown, WorkQueue
-from port_bridge.kratix.catalog import PromiseCatalog
+from port_bridge.kratix.catalog import PROMISES, PromiseCatalog
 from port_bridge.kube.actionruns import ACTIONRUNS
 from port_bridge.kube.objects import KubeObjects, Object, Resource
+from port_bridge.live.promises import ActionRegistry
+from port_bridge.live.sync import KEY_PREFIX as PROMISE_KEY
+from port_bridge.live.sync import PromiseSync, Publisher
 from port_bridge.mapping.actions import ActionConfig
 from port_bridge.port.client import PortClient
 from port_bridge.scorecards.model import Scorecard
 
 log = logging.getLogger(__name__)
-RequestKey = tuple[str, str, str, str]  # group, plural, namespace, name
 
 
 class Controller:
@@ -58,8 +60,10 @@ class Controller:
         fence: Fence | None = None,
         unexpected_retries: int = 5,
         stop_seconds: float = 5.0,
+        publisher: Publisher | None = None,
     ) -> None:
-        self._objects, self._actions, self._promises = objects, actions, promises
+        registry = actions if isinstance(actions, ActionRegistry) else ActionRegistry(actions)
+        self._objects, self._actions, self._promises = objects, registry, promises
         self._options, self._workers, self._resync = options, workers, resync_seconds
         self._watch_timeout, self._stop_seconds = watch_timeout_seconds, stop_seconds
         self._fence = fence if fence is not None else Fence(threading.Event())
@@ -69,10 +73,16 @@ class Controller:
         self._queue: WorkQueue[str] = WorkQueue()
         self._runs = ObjectCache()
         self._requests: dict[Resource, ObjectCache] = {}
+        self._requests_lock = threading.Lock()  # new kinds are watched from the resync and from live Promises
         self._watchers: list[Watcher] = []
-        self._index: dict[RequestKey, set[str]] = {}  # the runs following each request
-        self._followed: dict[str, set[RequestKey]] = {}  # the requests each run follows
-        self._index_lock = threading.Lock()
+        self._promise_cache = ObjectCache()
+        self._live = PromiseSync(
+            registry=registry,
+            cache=self._promise_cache,
+            publisher=publisher,
+            on_new_actions=self._watch_requests,
+        )
+        self._index = RequestIndex()
         self._metrics = metrics
         if metrics is not None:
             metrics.queue_depth.set_function(lambda: len(self._queue))
@@ -80,7 +90,7 @@ class Controller:
         self.reconciler = Reconciler(
             objects=objects,
             port=port,
-            actions=actions,
+            actions=registry,
             scorecards=scorecards or {},
             promises=promises,
             run_lookup=lambda name: self._runs.get((options.namespace, name)),
@@ -96,6 +106,7 @@ class Controller:
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set (leadership lost or shutdown), then wind down."""
+        self._serve_live_promises()
         self._watch(ACTIONRUNS, self._runs, self._on_run, namespace=self._options.namespace)
         self._watch_requests()
         threads = [
@@ -154,8 +165,27 @@ class Controller:
         )
         self._watchers.append(watcher.start())
 
+    def _serve_live_promises(self) -> None:
+        """Watch Promises, and serve the live ones' actions before any run of them is looked at."""
+        self._watch(PROMISES, self._promise_cache, self._on_promise)
+        if not self._promise_cache.synced.wait(self._stop_seconds):
+            log.warning("Promises not listed yet; runs of live Promises may wait for them")
+        for promise in self._promise_cache.values():
+            self._live.serve(promise["metadata"]["name"])
+        try:
+            self._live.start()
+        except Exception as error:  # Port away: what was published before is learnt on the next change
+            log.warning("cannot read what was published to Port for live Promises: %s", error)
+
+    def _on_promise(self, promise: Object, _deleted: bool) -> None:
+        self._queue.add(PROMISE_KEY + promise["metadata"]["name"], urgent=True)
+
     def _watch_requests(self) -> None:
         """A watch for the requests of every mapped Promise not watched yet (Promises may come later)."""
+        with self._requests_lock:
+            self._watch_new_requests()
+
+    def _watch_new_requests(self) -> None:
         for promise in sorted({promise for config in self._actions.values() for promise in config.promises}):
             try:
                 api = self._promises.get(promise)
@@ -168,37 +198,16 @@ class Controller:
                 self._watch(resource, cache, self._request_listener(resource))
 
     def _on_run(self, obj: Object, deleted: bool) -> None:
-        name = obj["metadata"]["name"]
-        keys: set[RequestKey] = set()
+        self._index.update(obj, deleted=deleted)
         if not deleted:
-            try:
-                run = ActionRun.from_object(obj)
-            except MalformedActionRun:
-                run = None  # reconciling it closes its run; nothing of it to follow
-            if run is not None and not run.status.reported.terminal:
-                keys = {
-                    (request.resource.group, request.plural, request.namespace, request.name)
-                    for request in run.spec.requests
-                }
-        with self._index_lock:
-            for key in self._followed.get(name, set()) - keys:
-                self._index.get(key, set()).discard(name)
-            for key in keys:
-                self._index.setdefault(key, set()).add(name)
-            if keys:
-                self._followed[name] = keys
-            else:
-                self._followed.pop(name, None)
-        if not deleted:
-            self._queue.add(name)
+            self._queue.add(obj["metadata"]["name"])
 
     def _request_listener(self, resource: Resource) -> Callable[[Object, bool], None]:
         return lambda request, _deleted: self._on_request(resource, request)
 
     def _on_request(self, resource: Resource, request: Object) -> None:
         namespace, name = object_key(request)
-        with self._index_lock:
-            names = list(self._index.get((resource.group, resource.plural, namespace, name), ()))
+        names = self._index.runs_following((resource.group, resource.plural, namespace, name))
         for run_name in names:
             self._queue.add(run_name, urgent=True)  # Kratix moved: this is what a developer waits for
 
@@ -224,7 +233,7 @@ class Controller:
                 continue
             started = time.perf_counter()
             try:
-                delay = self.reconciler.reconcile(name)
+                delay = self._reconcile(name)
             except Exception as error:
                 self._failed(name, error)
             else:
@@ -233,6 +242,12 @@ class Controller:
                 self._queue.done(name)
                 if self._metrics is not None:
                     self._metrics.reconcile_duration.observe(time.perf_counter() - started)
+
+    def _reconcile(self, key: str) -> float | None:
+        if key.startswith(PROMISE_KEY):
+            self._live.reconcile(key.removeprefix(PROMISE_KEY))
+            return None
+        return self.reconciler.reconcile(key)
 
     def _succeeded(self, name: str, delay: float | None) -> None:
         self._unexpected.pop(name, None)
@@ -263,6 +278,10 @@ class Controller:
                 retry_in,
                 exc_info=error,
             )
+            return
+        if name.startswith(PROMISE_KEY):
+            log.error("giving up on %s after %d failures", name, failures, exc_info=error)
+            self._unexpected.pop(name, None)
             return
         log.error("reconciling %s failed %d times; ending the run", name, failures, exc_info=error)
         try:

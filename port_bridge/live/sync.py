@@ -30,6 +30,8 @@ class Publisher(Protocol):
 
     def withdraw(self, promise: str) -> None: ...
 
+    def published(self) -> Collection[str]: ...
+
 
 class PromiseSync:
     def __init__(
@@ -42,43 +44,53 @@ class PromiseSync:
     ) -> None:
         self._registry, self._cache, self._publisher = registry, cache, publisher
         self._on_new_actions = on_new_actions
-        self._published: dict[str, str] = {}  # by Promise: the digest of the model Port has
+        self._published: dict[str, str] = {}  # by Promise: the digest of what Port has ("": unknown)
 
-    def reconcile(self, name: str) -> None:
+    def start(self) -> None:
+        """Learn which Promises Port holds objects for (published in an earlier term, or elsewhere)."""
+        if self._publisher is not None:
+            for name in self._publisher.published():
+                self._published.setdefault(name, "")
+
+    def serve(self, name: str) -> LivePromise | None:
+        """Serve the Promise's actions as it is now (none if it is not live); what is served."""
         promise = self._cache.get(("", name))
         if promise is None or not is_live(promise):
-            if self._registry.drop(name) is not None or name in self._published:
-                log.info("Promise %s is no longer in the portal; withdrawing its actions", name)
-                self._withdraw(name)
-            return
+            self._registry.drop(name)
+            return None
         live = self._registry.live(name)
         version = str((promise.get("metadata") or {}).get("resourceVersion", ""))
-        if live is None or live.version != version:
-            try:
-                live = live_promise(promise)
-            except GenerateError as error:
-                log.warning(
-                    "Promise %s is labelled for the portal but its API cannot be used: %s", name, error
-                )
-                self._registry.drop(name)
-                self._withdraw(name)
-                return
-            kept = self._registry.put(live)
-            if kept:
-                log.warning(
-                    "Promise %s: the action files already define %s; the files win", name, ", ".join(kept)
-                )
-            self._on_new_actions()
+        if live is not None and live.version == version:
+            return live
+        try:
+            live = live_promise(promise)
+        except GenerateError as error:
+            log.warning("Promise %s is labelled for the portal but its API cannot be used: %s", name, error)
+            self._registry.drop(name)
+            return None
+        kept = self._registry.put(live)
+        if kept:
+            log.warning(
+                "Promise %s: the action files already define %s; the files win", name, ", ".join(kept)
+            )
+        self._on_new_actions()
+        return live
+
+    def reconcile(self, name: str) -> None:
+        """Serve the Promise's actions, and make Port hold them (or no longer hold them)."""
+        live = self.serve(name)
+        if live is None:
+            if name in self._published:
+                log.info("Promise %s is not in the portal (any more); withdrawing what was published", name)
+                if self._publisher is not None:
+                    self._publisher.withdraw(name)
+                del self._published[name]
+            return
         digest = _digest(live)
         if self._publisher is not None and self._published.get(name) != digest:
             self._publisher.publish(live, skip=self._registry.files)
             self._published[name] = digest
-            log.info("Promise %s is in the portal: blueprint and %d actions", name, len(live.actions))
-
-    def _withdraw(self, name: str) -> None:
-        if self._publisher is not None:
-            self._publisher.withdraw(name)
-        self._published.pop(name, None)
+            log.info("Promise %s is in the portal: its blueprint and %d actions", name, len(live.actions))
 
 
 def _digest(live: LivePromise) -> str:

@@ -434,7 +434,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
                     metadata[field] = current_metadata[field]
                 else:
                     metadata.pop(field, None)
-            new = self._admit(served, new, name)
+            new = self._admit(served, new, name, unchanged_status="status" in current)
             metadata = new["metadata"]
         added_finalizers = set(metadata.get("finalizers") or ()) - set(
             current_metadata.get("finalizers") or ()
@@ -629,8 +629,15 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 [("metadata.name", f'Invalid value: "{name}": {problem}') for problem in problems],
             )
 
-    def _admit(self, served: ServedVersion, obj: dict[str, Any], name: str) -> dict[str, Any]:
-        """Default, prune and validate a custom resource against its CRD schema."""
+    def _admit(
+        self, served: ServedVersion, obj: dict[str, Any], name: str, *, unchanged_status: bool = False
+    ) -> dict[str, Any]:
+        """Default, prune and validate a custom resource against its CRD schema.
+
+        ``unchanged_status``: an update of the main resource keeps the stored status, which is not
+        judged again (the API server's validation ratcheting: what an update does not change is
+        not refused for being invalid; status is written through its own subresource).
+        """
         if not served.schema:
             return obj
         envelope = {key: obj[key] for key in ("apiVersion", "kind", "metadata") if key in obj}
@@ -654,6 +661,10 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 validation.StructuralSchema(served.schema),
             )
         problems = compiled[1].errors(admitted)
+        if unchanged_status:
+            problems = [
+                (path, text) for path, text in problems if path != "status" and not path.startswith("status.")
+            ]
         if problems:
             raise self._invalid(served, name, problems)
         return admitted
