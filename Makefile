@@ -38,6 +38,7 @@ test: lint typecheck unit
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.intake
 	$(BIN)/python -m bench.follow
+	$(BIN)/python -m bench.live
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 REDACTED = "<redacted>"
@@ -31,6 +32,7 @@ class RecordedCall:
     trace_id: str
     violation: str | None = None
     fault: str | None = None
+    at: float = field(default_factory=time.time)  # when it was answered (epoch seconds)
 
 
 @dataclass(frozen=True)
