@@ -69,6 +69,16 @@ def _generate(args: argparse.Namespace) -> int:
     )
 
 
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number (2 = twice as fast)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="port-bridge",
@@ -123,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--speed",
-        type=float,
+        type=_positive_number,
         default=1.0,
         help="how fast simulated Kratix works (2 = twice as fast; default 1)",
     )

@@ -24,37 +24,72 @@ from port_bridge.sandbox.kratix import Era, KratixSimulator, Timings
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.kube.crds import load_manifests
 from port_bridge.sandbox.port import PortEmulator, Run
-from port_bridge.sandbox.shared import locate_shared_dir, require_file
+from port_bridge.sandbox.shared import SharedDataMissing, locate_shared_dir, require_file
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
 from tests.waiting import wait_for
 
+# --- Reference data beside the clone (../shared), and the project's own Kratix objects ---
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT_PROMISES = REPO / "deploy" / "kratix" / "promises"
+SHARED_MISSING = (
+    "../shared is not beside the clone: the checks against Port's published OpenAPI spec and "
+    "Kratix's released CRDs and Promises are skipped (set PORT_BRIDGE_SHARED_DIR to run them)"
+)
+
+
+def _shared() -> Path | None:
+    try:
+        return locate_shared_dir()
+    except SharedDataMissing:
+        return None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """On CI the reference data is always there: its absence fails the run, once, at the start."""
+    if os.environ.get("CI", "").lower() == "true" and _shared() is None:
+        raise pytest.UsageError(f"CI=true but {SHARED_MISSING.split(':')[0]}")
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    return locate_shared_dir()
+    """The reference data; tests that need it are skipped, with one reason, when it is absent."""
+    found = _shared()
+    if found is None:
+        pytest.skip(SHARED_MISSING)
+    return found
 
 
-# --- Kubernetes emulator ---
+def _manifests(directory: Path) -> list[dict[str, Any]]:
+    return [manifest for path in sorted(directory.glob("*.yaml")) for manifest in load_manifests(path)]
+
+
+@pytest.fixture(scope="session")
+def project_crds() -> list[dict[str, Any]]:
+    """The Kratix CRDs the project writes for itself (deploy/kratix/crds): what the tests run on."""
+    return _manifests(REPO / "deploy" / "kratix" / "crds")
+
+
+@pytest.fixture(scope="session")
+def promises() -> dict[str, dict[str, Any]]:
+    """The project's own Promises by name: postgresql, redis and namespace (the marketplace's request
+    APIs, written by the project) and service."""
+    return {manifest["metadata"]["name"]: manifest for manifest in _manifests(PROJECT_PROMISES)}
 
 
 @pytest.fixture(scope="session")
 def kratix_crds(shared_dir: Path) -> list[dict[str, Any]]:
-    """Kratix's own CRDs (Promise, Work, Destination...), parsed once per session."""
-    return [
-        m for path in sorted((shared_dir / "kratix" / "crds").glob("*.yaml")) for m in load_manifests(path)
-    ]
+    """Kratix's released CRDs (Promise, Work, Destination...), from ../shared."""
+    return _manifests(shared_dir / "kratix" / "crds")
 
 
 @pytest.fixture(scope="session")
-def promises(shared_dir: Path) -> dict[str, dict[str, Any]]:
-    """The marketplace Promises by name (postgresql, redis, namespace...)."""
-    found = (
-        m
-        for path in sorted((shared_dir / "kratix" / "promises").glob("*.yaml"))
-        for m in load_manifests(path)
-    )
-    return {manifest["metadata"]["name"]: manifest for manifest in found}
+def marketplace_promises(shared_dir: Path) -> dict[str, dict[str, Any]]:
+    """The Kratix marketplace's released Promises by name (postgresql, redis, aws-rds, jenkins...)."""
+    return {
+        manifest["metadata"]["name"]: manifest for manifest in _manifests(shared_dir / "kratix" / "promises")
+    }
 
 
 @pytest.fixture(scope="session")
@@ -66,11 +101,14 @@ def sample_requests(shared_dir: Path) -> dict[str, dict[str, Any]]:
     }
 
 
+# --- Kubernetes emulator ---
+
+
 @pytest.fixture
-def kube(kratix_crds: list[dict[str, Any]]) -> Iterator[KubeApiServer]:
-    """A fresh Kubernetes API emulator with Kratix's CRDs installed; fails the test on emulator bugs."""
+def kube(project_crds: list[dict[str, Any]]) -> Iterator[KubeApiServer]:
+    """A fresh Kubernetes API emulator with the project's Kratix CRDs; fails the test on emulator bugs."""
     server = KubeApiServer().start()
-    for manifest in kratix_crds:
+    for manifest in project_crds:
         server.apply(manifest)
     yield server
     server.stop()
@@ -121,9 +159,10 @@ def port_spec_path(shared_dir: Path) -> Path:
 
 
 @pytest.fixture
-def port_emulator(port_spec_path: Path) -> Iterator[PortEmulator]:
-    """A fresh Port emulator; fails the test on emulator bugs."""
-    with PortEmulator(spec_path=port_spec_path) as emulator:
+def port_emulator() -> Iterator[PortEmulator]:
+    """A fresh Port emulator, checking every request against Port's spec when ../shared has it;
+    fails the test on emulator bugs."""
+    with PortEmulator() as emulator:
         yield emulator
     assert emulator.internal_errors == []
 
@@ -161,10 +200,8 @@ def port_api(port_emulator: PortEmulator) -> PortApi:
 
 # --- The bridge: a cluster prepared for it, its configuration, intake ---
 
-REPO = Path(__file__).resolve().parents[1]
 BRIDGE_NAMESPACE = "port-bridge"
-MAPPED_PROMISES = ("postgresql", "redis", "namespace")
-PROJECT_PROMISES = REPO / "deploy" / "kratix" / "promises"  # the project's own: service
+MAPPED_PROMISES = ("postgresql", "redis", "namespace", "service")
 
 
 @pytest.fixture(scope="session")
@@ -176,14 +213,12 @@ def project_actions() -> dict[str, ActionConfig]:
 @pytest.fixture
 def cluster(kube: KubeApiServer, promises: dict[str, dict[str, Any]]) -> KubeApiServer:
     """The emulator as a bridge install sees it: the ActionRun CRD, the bridge's namespace, team
-    namespaces, and the mapped marketplace Promises."""
+    namespaces, and the project's Promises."""
     kube.apply_file(REPO / "deploy" / "crds" / "actionruns.port-bridge.io.yaml")
     for namespace in (BRIDGE_NAMESPACE, "team-a", "team-b"):
         kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     for name in MAPPED_PROMISES:
         kube.apply(promises[name])
-    for path in sorted(PROJECT_PROMISES.glob("*.yaml")):
-        kube.apply_file(path)
     return kube
 
 

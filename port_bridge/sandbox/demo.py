@@ -1,11 +1,11 @@
 """``port-bridge sandbox``: the whole flow on one machine, with nothing to sign up for.
 
-It starts the Kubernetes emulator (with Kratix's CRDs, the marketplace Promises and the ActionRun
-CRD), the Port emulator (with this repository's blueprints, actions and scorecards), the Kratix
-simulator, intake and the controller, all on 127.0.0.1. Then it acts as Port: it clicks a few
-actions (create, change, a rejected input, delete) and prints what a developer would see in the
-Port run: log lines as they arrive, the final status, the catalog entity and its scorecard.
-The exit status says whether every run ended as it should.
+It starts the Kubernetes emulator (with the project's own Kratix CRDs and Promises under
+``deploy/kratix`` and the ActionRun CRD), the Port emulator (with this repository's blueprints,
+actions and scorecards), the Kratix simulator, intake and the controller, all on 127.0.0.1.
+Then it acts as Port: it clicks a few actions (create, change, a rejected input, delete) and
+prints what a developer would see in the Port run: log lines as they arrive, the final status,
+the catalog entity and its scorecard. The exit status says whether every run ended as it should.
 """
 
 from __future__ import annotations
@@ -32,15 +32,12 @@ from port_bridge.mapping.actions import load_actions
 from port_bridge.port.client import PortClient
 from port_bridge.sandbox.kratix import Era, KratixSimulator, Timings
 from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.kube.crds import load_manifests
 from port_bridge.sandbox.port import PortEmulator
-from port_bridge.sandbox.shared import locate_shared_dir, require_file
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "port-bridge"
-PROMISES = ("postgresql", "redis", "namespace")
 
 
 @dataclass(frozen=True)
@@ -88,23 +85,24 @@ class Narrator:
 
 
 @contextmanager
-def sandbox(*, era: Era, speed: float, shared_dir: Path | None = None) -> Iterator[dict[str, Any]]:
-    """Everything running; yields the pieces (``kube``, ``port``, ``intake``, ``kratix``)."""
-    shared = locate_shared_dir(shared_dir)
+def sandbox(*, era: Era, speed: float, spec_path: Path | None = None) -> Iterator[dict[str, Any]]:
+    """Everything running; yields the pieces (``kube``, ``port``, ``intake``, ``kratix``).
+
+    Port's spec is ``spec_path``, else the one beside the clone when there is one, else none (the
+    emulator then routes requests without checking them)."""
     with ExitStack() as stack:
         kube = stack.enter_context(KubeApiServer())
-        for path in sorted((shared / "kratix" / "crds").glob("*.yaml")):
+        for path in sorted((REPO / "deploy" / "kratix" / "crds").glob("*.yaml")):
             kube.apply_file(path)
         kube.apply_file(REPO / "deploy" / "crds" / "actionruns.port-bridge.io.yaml")
         for namespace in (NAMESPACE, "team-a", "team-b"):
             kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         configuration = kubernetes.client.Configuration()
         configuration.host = kube.url
+        configuration.connection_pool_maxsize = 32  # intake, the controller and the simulator share it
         api_client = stack.enter_context(kubernetes.client.ApiClient(configuration))
 
-        port = stack.enter_context(
-            PortEmulator(spec_path=require_file(shared / "port" / "apispec.yaml", what="Port's OpenAPI spec"))
-        )
+        port = stack.enter_context(PortEmulator(spec_path=spec_path))
         for path in sorted((REPO / "blueprints").glob("*.json")):
             port.add_blueprint(json.loads(path.read_text()))
         actions = load_actions(REPO / "actions")
@@ -121,10 +119,8 @@ def sandbox(*, era: Era, speed: float, shared_dir: Path | None = None) -> Iterat
             ),
         ).start()
         stack.callback(kratix.stop)
-        for name in PROMISES:
-            kube.apply(next(load_manifests(shared / "kratix" / "promises" / f"{name}.yaml")))
         for path in sorted((REPO / "deploy" / "kratix" / "promises").glob("*.yaml")):
-            kube.apply_file(path)  # the project's own Promises (service)
+            kube.apply_file(path)
 
         settings = Settings(
             port_client_id=port.client_id,
@@ -208,17 +204,18 @@ def run_sandbox(
     keep_running: bool = False,
     speed: float = 1.0,
     out: TextIO = sys.stdout,
-    shared_dir: Path | None = None,
+    spec_path: Path | None = None,
 ) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     narrator = Narrator(out)
     say = narrator.say
-    with sandbox(era=Era(era), speed=max(speed, 0.01), shared_dir=shared_dir) as pieces:
+    with sandbox(era=Era(era), speed=speed, spec_path=spec_path) as pieces:
         port, intake, kube = pieces["port"], pieces["intake"], pieces["kube"]
         say(f"port-bridge sandbox: everything on 127.0.0.1 (Kratix status format: {era})")
         say(f"  Kubernetes API  {kube.url}")
         say(f"  Port API        {port.url}")
         say(f"  intake          {intake.url}/webhook")
+        say(f"  Port emulator: {port.spec_note}")
         say()
         results = [
             play(click, port=port, webhook=intake.url + "/webhook", say=say, timeout=60 / min(speed, 1.0))
@@ -227,7 +224,9 @@ def run_sandbox(
         say()
         describe_catalog(port, say)
         violations = port.spec_violations
-        say(f"Port API calls: {len(port.calls)}, outside Port's OpenAPI spec: {len(violations)}")
+        outside = f", outside Port's OpenAPI spec: {len(violations)}"
+        checked = outside if port.checks_spec else " (not checked)"
+        say(f"Port API calls: {len(port.calls)}{checked}")
         ok = all(results) and not violations
         say("All runs ended as expected." if ok else "Some runs did not end as expected.")
         if keep_running:

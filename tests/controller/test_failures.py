@@ -127,10 +127,13 @@ def test_an_unavailable_promise_makes_the_run_wait_not_fail(bridge: Bridge) -> N
 
 @pytest.fixture
 def rds_actions(
-    tmp_path: Path, project_actions: dict[str, ActionConfig], cluster: KubeApiServer, promises: dict[str, Any]
+    tmp_path: Path,
+    project_actions: dict[str, ActionConfig],
+    cluster: KubeApiServer,
+    marketplace_promises: dict[str, Any],
 ) -> dict[str, ActionConfig]:
     """Create/delete actions for aws-rds, whose two pipelines and delete pipeline the others lack."""
-    cluster.apply(promises["aws-rds"])
+    cluster.apply(marketplace_promises["aws-rds"])
     configs = dict(project_actions)
     for source, target in (("create-redis", "create-rds"), ("delete-redis", "delete-rds")):
         document = yaml.safe_load((REPO / "actions" / f"{source}.yaml").read_text())

@@ -10,6 +10,7 @@ import yaml
 from port_bridge.cli import main
 from port_bridge.mapping.actions import load_actions
 from port_bridge.sandbox.kube import KubeApiServer
+from tests.conftest import PROJECT_PROMISES
 
 FILES = [
     "actions/create-redis.yaml",
@@ -47,10 +48,10 @@ def test_writes_the_blueprint_and_actions_and_a_second_run_changes_nothing(
 
 def test_a_promise_in_the_cluster_gives_the_same_files_as_its_file(
     cluster: KubeApiServer,
-    redis_file: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    redis_file = PROJECT_PROMISES / "redis.yaml"  # what the cluster holds
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setenv("KUBECONFIG", str(cluster.write_kubeconfig(tmp_path / "kubeconfig")))
     assert main(["generate", "redis", "--out", str(tmp_path / "from-cluster")]) == 0

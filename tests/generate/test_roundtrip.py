@@ -94,14 +94,14 @@ def run(bridge: Bridge, action: str, inputs: dict[str, Any], *, entity: str | No
     return finished.id
 
 
-def test_every_shared_promise_is_round_tripped(promises: dict[str, dict[str, Any]]) -> None:
-    assert sorted(promises) == sorted(SHARED_PROMISES)
+def test_every_shared_promise_is_round_tripped(marketplace_promises: dict[str, dict[str, Any]]) -> None:
+    assert sorted(marketplace_promises) == sorted(SHARED_PROMISES)
 
 
 @pytest.mark.parametrize("name", [*SHARED_PROMISES, *sorted(PROJECT_PROMISES)])
 def test_generated_actions_create_change_and_delete_a_request(
     name: str,
-    promises: dict[str, dict[str, Any]],
+    marketplace_promises: dict[str, dict[str, Any]],
     sample_requests: dict[str, dict[str, Any]],
     cluster: KubeApiServer,
     kube_client: kubernetes.client.ApiClient,
@@ -109,7 +109,7 @@ def test_generated_actions_create_change_and_delete_a_request(
     port_api: PortApi,
     make_bridge: MakeBridge,
 ) -> None:
-    promise = PROJECT_PROMISES.get(name) or promises[name]
+    promise = PROJECT_PROMISES.get(name) or marketplace_promises[name]
     if name not in MAPPED_PROMISES:
         cluster.apply(promise)
     model = generate(promise)
@@ -153,13 +153,13 @@ def test_generated_actions_create_change_and_delete_a_request(
 
 
 def test_day2_with_nothing_typed_resubmits_the_entitys_values(
-    promises: dict[str, dict[str, Any]],
+    marketplace_promises: dict[str, dict[str, Any]],
     kube_client: kubernetes.client.ApiClient,
     port: PortEmulator,
     port_api: PortApi,
     make_bridge: MakeBridge,
 ) -> None:
-    model = generate(promises["postgresql"])
+    model = generate(marketplace_promises["postgresql"])
     publish(port, port_api, model)
     bridge = make_bridge(actions=model.action_configs())
     run(bridge, "create-postgresql", {"name": "orders", "env": "prod", "teamId": "payments"})

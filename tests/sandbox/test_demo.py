@@ -8,15 +8,30 @@ from pathlib import Path
 import pytest
 
 from port_bridge.sandbox.demo import run_sandbox
+from port_bridge.sandbox.shared import SHARED_DIR_ENV
 
 
-@pytest.mark.parametrize("era", ["current", "legacy"])
-def test_the_sandbox_plays_every_run_to_its_expected_end(era: str, shared_dir: Path) -> None:
+def _story(*, era: str, spec_path: Path | None = None) -> str:
     out = io.StringIO()
-    assert run_sandbox(era=era, speed=20, out=out, shared_dir=shared_dir) == 0
+    assert run_sandbox(era=era, speed=20, out=out, spec_path=spec_path) == 0, out.getvalue()
     story = out.getvalue()
     assert story.count("✓ SUCCESS") == 4 and story.count("✓ FAILURE") == 1
     assert "✗" not in story
     assert "Kratix: reconciled: 10Gi instance v16 deployed successfully with backups" in story
     assert "postgresql default.orders: environment=dev, backupEnabled=True" in story
+    return story
+
+
+@pytest.mark.parametrize("era", ["current", "legacy"])
+def test_a_bare_clone_plays_every_run_to_its_expected_end(
+    era: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SHARED_DIR_ENV, str(tmp_path / "no-shared-here"))
+    story = _story(era=era)
+    assert "requests are answered, not checked" in story
+    assert "(not checked)" in story
+
+
+def test_every_call_the_sandbox_makes_is_inside_ports_spec(port_spec_path: Path) -> None:
+    story = _story(era="current", spec_path=port_spec_path)
     assert "outside Port's OpenAPI spec: 0" in story

@@ -27,8 +27,9 @@ from flask import Flask, Response, g, request
 from port_bridge.sandbox.port.errors import PortError
 from port_bridge.sandbox.port.faults import FaultAnswer, Faults
 from port_bridge.sandbox.port.recording import RecordedCall, Recorder, flat_query, redact
+from port_bridge.sandbox.port.routebook import RouteBook
 from port_bridge.sandbox.port.routes import ApiRequest, Backend, Handler, all_routes
-from port_bridge.sandbox.port.spec import Operation, PortSpec
+from port_bridge.sandbox.port.spec import Operation
 
 log = logging.getLogger(__name__)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -49,7 +50,7 @@ class _SpecViolation(PortError):
 
 def create_app(
     *,
-    spec: PortSpec,
+    spec: RouteBook,
     backend: Backend,
     faults: Faults,
     recorder: Recorder,
@@ -67,7 +68,7 @@ def create_app(
 class _Pipeline:
     def __init__(
         self,
-        spec: PortSpec,
+        spec: RouteBook,
         backend: Backend,
         faults: Faults,
         recorder: Recorder,
@@ -182,7 +183,7 @@ class _Pipeline:
         return data
 
 
-def _handlers(spec: PortSpec) -> dict[tuple[str, str], Handler]:
+def _handlers(spec: RouteBook) -> dict[tuple[str, str], Handler]:
     handlers = {}
     for route in all_routes():
         if not spec.has_operation(route.method, route.template):

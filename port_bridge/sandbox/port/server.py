@@ -26,11 +26,13 @@ from port_bridge.sandbox.port.errors import PortError
 from port_bridge.sandbox.port.faults import Faults
 from port_bridge.sandbox.port.invoker import ActionInvoker
 from port_bridge.sandbox.port.recording import RecordedCall, Recorder, SpecViolation
-from port_bridge.sandbox.port.routes import Backend
+from port_bridge.sandbox.port.routebook import OwnRoutes, RouteBook
+from port_bridge.sandbox.port.routes import Backend, all_routes
 from port_bridge.sandbox.port.runs import Run
 from port_bridge.sandbox.port.spec import PortSpec, default_spec_path
 from port_bridge.sandbox.port.state import PortState
 from port_bridge.sandbox.port.tokens import TokenIssuer
+from port_bridge.sandbox.shared import SharedDataMissing
 
 log = logging.getLogger(__name__)
 AUTH_ROUTE = "/v1/auth/access_token"
@@ -52,6 +54,19 @@ class _QuietHandler(WSGIRequestHandler):
         log.warning("emulator server %s: " + message.rstrip(), type, *args)
 
 
+def _route_book(spec_path: Path | None) -> tuple[RouteBook, str]:
+    """Port's spec (given, or found beside the clone), else the emulator's own routes; and which it is."""
+    if spec_path is None:
+        try:
+            spec_path = default_spec_path()
+        except SharedDataMissing:
+            note = "requests are answered, not checked (Port's OpenAPI spec is not beside the clone)"
+            log.info(note)
+            return OwnRoutes(all_routes()), note
+    spec = PortSpec.load(spec_path)
+    return spec, f"every request is checked against Port's OpenAPI spec ({spec_path.name})"
+
+
 class PortEmulator:
     """An emulated Port organisation with one set of API credentials, served over HTTP.
 
@@ -71,7 +86,7 @@ class PortEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.spec = PortSpec.load(spec_path if spec_path is not None else default_spec_path())
+        self.spec, self.spec_note = _route_book(spec_path)
         self.client_id = client_id
         self.client_secret = client_secret
         self.org_id = org_id
@@ -145,6 +160,11 @@ class PortEmulator:
     @property
     def calls(self) -> list[RecordedCall]:
         return self._recorder.calls()
+
+    @property
+    def checks_spec(self) -> bool:
+        """Whether requests are checked against Port's spec (it is beside the clone or was given)."""
+        return self.spec.checks
 
     @property
     def spec_violations(self) -> list[SpecViolation]:

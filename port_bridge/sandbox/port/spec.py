@@ -81,6 +81,8 @@ class _Route:
 class PortSpec:
     """The parsed spec: finds the operation for a request and validates its query and body."""
 
+    checks = True
+
     def __init__(self, document: Mapping[str, Any], *, source: Path) -> None:
         self.document = document
         self.source = source

@@ -202,11 +202,11 @@ def test_multi_pipeline_workflow_counts_and_completes_only_after_the_last(
     kube: KubeApiServer,
     objects: CustomObjectsApi,
     start_kratix: StartKratix,
-    promises: dict[str, Any],
+    marketplace_promises: dict[str, Any],
     sample_requests: dict[str, Any],
 ) -> None:
     start_kratix()
-    install(objects, promises["aws-rds"])
+    install(objects, marketplace_promises["aws-rds"])
     request(objects, RDS, sample_requests["aws-rds"])
     done = wait_for(
         lambda: (
@@ -345,12 +345,12 @@ def test_deletion_runs_through_the_finalizers(
 def test_failed_delete_pipeline_leaves_the_request_stuck_and_says_so(
     objects: CustomObjectsApi,
     start_kratix: StartKratix,
-    promises: dict[str, Any],
+    marketplace_promises: dict[str, Any],
     sample_requests: dict[str, Any],
 ) -> None:
     kratix = start_kratix()
     kratix.behave(Behaviour(delete="fail"), promise="aws-rds")
-    install(objects, promises["aws-rds"])
+    install(objects, marketplace_promises["aws-rds"])
     request(objects, RDS, sample_requests["aws-rds"])
     wait_for(lambda: conditions(read(objects, RDS)).get("Reconciled") == ("True", "Reconciled"))
     objects.delete_namespaced_custom_object(*RDS[:2], "default", RDS[2], "example")

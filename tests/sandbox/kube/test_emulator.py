@@ -598,7 +598,11 @@ def test_deleting_the_promise_removes_its_crd_and_requests(
     assert error.value.status == 404
 
 
-def test_kratix_crds_from_files_are_served(objects: CustomObjectsApi) -> None:
+def test_kratix_crds_from_files_are_served(
+    kube: KubeApiServer, objects: CustomObjectsApi, kratix_crds: list[dict[str, Any]]
+) -> None:
+    for manifest in kratix_crds:  # Kratix's released CRDs, not the project's minimal one
+        kube.apply(manifest)
     destination = {
         "apiVersion": "platform.kratix.io/v1alpha1",
         "kind": "Destination",
