@@ -1,7 +1,7 @@
 """``port-bridge apply [--dry-run] [--prune]``: make Port's model what the files say, showing the diff.
 
 The order of a run: settings and credentials (exit 2 naming the variable), the files with every
-problem Port's schema would refuse (exit 2 naming each file and field), Port's answer to the
+problem Port would refuse (exit 2 naming each file and field), Port's answer to the
 credentials, a read of what Port has, the references the files make (exit 2 again, still before
 any write), then the plan is printed and, unless ``--dry-run``, carried out. A run that finds
 nothing to change writes nothing. Exit status 1 means Port refused or did not answer, or

@@ -3,7 +3,7 @@
 Each body is what Port's API takes (an action file's ``action`` part; its ``kratix`` and
 ``entity`` mappings stay with the bridge). Action files are read one by one by the bridge's own
 loader (:mod:`port_bridge.mapping.actions`), so ``apply`` accepts exactly the files intake and
-the controller run with. Every body is checked against Port's schema for its route
+the controller run with. Every body is checked against what Port takes for its route
 (:mod:`.schema`), and every problem of every file is reported at once, each naming the file
 and the field, before anything is sent to Port.
 """

@@ -1,25 +1,19 @@
-"""The checks Port's API makes of a blueprint, action or scorecard body, carried by the product.
+"""Checks a blueprint, action or scorecard body against what Port's API takes, naming each field.
 
 ``apply`` must refuse a file Port would refuse before it writes anything, naming the file and
-the field, and it must not need Port's spec (``../shared``) to do so. ``schemas/`` therefore
-holds the request-body schemas of the routes ``apply`` creates objects with, cut out of Port's
-OpenAPI spec unchanged (``tests/portmodel/refresh_schemas.py`` writes them; a test fails when
-they drift from the spec and checks that what they accept, Port's spec accepts).
-
-They are JSON Schema 2020-12 (the spec is OpenAPI 3.1). Identifier patterns use ``\\p{L}``
-(any Unicode letter), which ``re`` lacks, so ``pattern`` and ``patternProperties`` are checked
-with ``regex``; ``date-time`` must carry a time zone (RFC 3339), as Port's validator requires.
+the field. What Port takes is written down by the project in :mod:`.bodies`, as JSON Schema
+(2020-12) in a few words of its own (:mod:`.bodies.terms`): ``pattern`` is checked against the
+whole string with ``regex`` (Port's identifier rules use ``\\p{L}``, any Unicode letter, which
+``re`` lacks) and named in the message by its ``description``; ``refuse`` refuses the value it
+stands for, with its reason; ``date-time`` must carry a time zone (RFC 3339), as Port requires.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
-from pathlib import Path
 from typing import Any, Literal, cast
 
 import jsonschema
@@ -27,19 +21,19 @@ import regex
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
 
+from port_bridge.portmodel.bodies.action import ACTION
+from port_bridge.portmodel.bodies.blueprint import BLUEPRINT
+from port_bridge.portmodel.bodies.scorecard import SCORECARD
+from port_bridge.portmodel.bodies.terms import Schema
+
 Kind = Literal["blueprint", "action", "scorecard"]
-ROUTES: Mapping[Kind, tuple[str, str]] = {
-    "blueprint": ("POST", "/v1/blueprints"),
-    "action": ("POST", "/v1/actions"),
-    "scorecard": ("POST", "/v1/blueprints/{blueprint_identifier}/scorecards"),
-}
-SCHEMA_DIR = Path(__file__).with_name("schemas")
+BODIES: Mapping[Kind, Schema] = {"blueprint": BLUEPRINT, "action": ACTION, "scorecard": SCORECARD}
 MAX_PROBLEMS_PER_BODY = 5
 
 
 @dataclass(frozen=True)
 class SchemaProblem:
-    """One thing Port's schema refuses: the field (``schema.properties.tier.type``) and why."""
+    """One thing Port refuses in a body: the field (``schema.properties.tier.type``) and why."""
 
     field: str
     message: str
@@ -52,21 +46,14 @@ def body_problems(kind: Kind, body: Any) -> list[SchemaProblem]:
     for error in errors:
         detail = _closest(error)
         problem = SchemaProblem(_field(detail), detail.message)
-        if problem not in problems:  # the scorecard schema checks its rules twice (if/then)
+        if problem not in problems:
             problems.append(problem)
     return problems[:MAX_PROBLEMS_PER_BODY]
 
 
-def schema_document(kind: Kind) -> dict[str, Any]:
-    """The shipped schema for ``kind`` (as Port's spec has it, plus a ``$comment``)."""
-    text = resources.files(__package__).joinpath("schemas", f"{kind}.json").read_text(encoding="utf-8")
-    document: dict[str, Any] = json.loads(text)
-    return document
-
-
 @functools.cache
 def _validator(kind: Kind) -> Validator:
-    return cast(Validator, _validator_class()(schema_document(kind), format_checker=_format_checker()))
+    return cast(Validator, _validator_class()(BODIES[kind], format_checker=_format_checker()))
 
 
 def _field(error: ValidationError) -> str:
@@ -79,10 +66,10 @@ def _field(error: ValidationError) -> str:
 def _closest(error: ValidationError) -> ValidationError:
     """For a failed ``oneOf``/``anyOf``, an error of the branch the body came closest to matching.
 
-    That is the branch of the right type, whose ``enum``/``const`` fields (the ones that tell
-    branches apart, such as ``type: WEBHOOK``) match best, with the fewest errors: "'url' is a
-    required property" rather than "'WEBHOOK' is not one of ['KAFKA']", and "'resembles' is not
-    one of ['=', '!=', ...]" rather than "'relation' is a required property".
+    That is the branch of the right type with the fewest of the value's fields it does not know
+    or whose ``enum``/``const`` it does not match (the fields that tell branches apart, such as
+    an operator), then with the fewest errors: "'resembles' is not one of ['=', '!=', ...]"
+    rather than "'relation' is a required property" or "'combinator' is a required property".
     """
     if not error.context:
         return error
@@ -92,44 +79,46 @@ def _closest(error: ValidationError) -> ValidationError:
 
     def distance(branch: list[ValidationError]) -> tuple[bool, int, int]:
         wrong_type = any(e.validator == "type" and not e.relative_path for e in branch)
+        unknown_fields = sum(_unexpected(e) for e in branch if not e.relative_path)
         wrong_kind = sum(e.validator in ("enum", "const") for e in branch)
-        return wrong_type, wrong_kind, len(branch)
+        return wrong_type, unknown_fields + wrong_kind, len(branch)
 
     nearest = min(branches.values(), key=distance)
     detail = best_match(nearest)
     return error if detail is None else _closest(detail)
 
 
-@functools.lru_cache(maxsize=512)
+def _unexpected(error: ValidationError) -> int:
+    """How many fields of the value an ``additionalProperties: false`` error found unknown."""
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return 0
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    return len(set(error.instance) - set(schema.get("properties", {})))
+
+
+@functools.lru_cache(maxsize=64)
 def _compiled(pattern: str) -> regex.Pattern[str]:
     return regex.compile(pattern)
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
-    if isinstance(instance, str) and not _compiled(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+    if isinstance(instance, str) and not _compiled(pattern).fullmatch(instance):
+        yield ValidationError(f"{instance!r} does not match {schema.get('description', repr(pattern))}")
 
 
-def _pattern_properties(
-    validator: Any, patterns: Mapping[str, Any], instance: Any, schema: Mapping[str, Any]
-) -> Iterator[Any]:
-    if not isinstance(instance, dict):
-        return
-    for pattern, subschema in patterns.items():
-        for key, value in instance.items():
-            if _compiled(pattern).search(key):
-                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+def _refuse(validator: Any, reason: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+    yield ValidationError(reason)
 
 
 @functools.cache
 def _validator_class() -> Any:
-    keywords = {"pattern": _pattern, "patternProperties": _pattern_properties}
+    keywords = {"pattern": _pattern, "refuse": _refuse}
     return jsonschema.validators.extend(jsonschema.Draft202012Validator, keywords)  # type: ignore[no-untyped-call]
 
 
 @functools.cache
 def _format_checker() -> jsonschema.FormatChecker:
-    checker = jsonschema.FormatChecker()
+    checker = jsonschema.FormatChecker(formats=())
     checker.checks("date-time", raises=ValueError)(_is_date_time)
     return checker
 

@@ -20,8 +20,9 @@ import yaml
 
 from port_bridge.cli import main
 from port_bridge.portmodel.records import RECORDS_BLUEPRINT
-from port_bridge.sandbox.port import PortEmulator, RecordedCall
+from port_bridge.sandbox.port import PortEmulator, PortSpec, RecordedCall
 from tests.conftest import REPO
+from tests.portmodel.oracle import load_port_spec
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 AUTH_ROUTE = "/v1/auth/access_token"
@@ -54,6 +55,12 @@ def write_lines(port: PortEmulator, *, records: bool = True) -> list[str]:
 def _is_record(call: RecordedCall) -> bool:
     creates_blueprint = isinstance(call.json, dict) and call.json.get("identifier") == RECORDS_BLUEPRINT
     return RECORDS_BLUEPRINT in call.path or (call.path == "/v1/blueprints" and creates_blueprint)
+
+
+@pytest.fixture(scope="session")
+def port_spec() -> PortSpec:
+    """Port's spec as the oracle of apply's checks; the tests that need it are skipped without it."""
+    return load_port_spec()
 
 
 @pytest.fixture

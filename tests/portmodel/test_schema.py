@@ -1,208 +1,287 @@
-"""The schemas apply ships are Port's, and what they accept Port's spec accepts.
+"""apply's checks of a body (port_bridge/portmodel/bodies): what they pass, what they refuse and say.
 
-The oracle is Port's OpenAPI spec itself, read by the emulator's own loader and validator
-(``port_bridge.sandbox.port.spec``), which shares no code with ``port_bridge.portmodel.schema``.
+Each verdict is held against Port's spec (tests/portmodel/oracle.py): what the checks refuse,
+the spec refuses too, except where the product is stricter on purpose, listed there.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from port_bridge.portmodel.schema import ROUTES, Kind, body_problems, schema_document
+from port_bridge.portmodel.checks import reference_problems
+from port_bridge.portmodel.files import load_model
+from port_bridge.portmodel.schema import Kind, body_problems
 from port_bridge.sandbox.port import PortSpec
 from tests.conftest import REPO
-from tests.portmodel.refresh_schemas import expected
-
-PUT_ROUTES: dict[Kind, str] = {
-    "blueprint": "/v1/blueprints/{identifier}",
-    "action": "/v1/actions/{action_identifier}",
-    "scorecard": "/v1/blueprints/{blueprint_identifier}/scorecards/{scorecard_identifier}",
-}
+from tests.portmodel import examples
+from tests.portmodel.examples import with_change
+from tests.portmodel.oracle import CORPUS, spec_problems, stricter_on_purpose
 
 
-@pytest.fixture(scope="module")
-def spec(port_spec_path: Path) -> PortSpec:
-    return PortSpec.load(port_spec_path)
-
-
-def project_bodies() -> list[tuple[Kind, str, dict[str, Any]]]:
-    bodies: list[tuple[Kind, str, dict[str, Any]]] = []
-    bodies += [
-        ("blueprint", p.name, json.loads(p.read_text())) for p in sorted((REPO / "blueprints").glob("*.json"))
-    ]
-    bodies += [
-        ("action", p.name, yaml.safe_load(p.read_text())["action"])
-        for p in sorted((REPO / "actions").glob("*.yaml"))
-    ]
-    bodies += [
-        ("scorecard", p.name, json.loads(p.read_text()))
-        for p in sorted((REPO / "scorecards").glob("*/*.json"))
-    ]
-    return bodies
-
-
-PROJECT = project_bodies()
-
-
-def spec_problems(spec: PortSpec, kind: Kind, body: Any, *, method: str = "POST") -> list[str]:
-    template = ROUTES[kind][1] if method == "POST" else PUT_ROUTES[kind]
-    return spec.validate_body(method, template, body)
-
-
-@pytest.mark.parametrize("kind", list(ROUTES))
-def test_the_shipped_schemas_are_the_ones_in_ports_spec(spec: PortSpec, kind: Kind) -> None:
-    assert schema_document(kind) == expected(kind, spec), (
-        "Port's spec changed: run python -m tests.portmodel.refresh_schemas and review the diff"
-    )
-
-
-@pytest.mark.parametrize(("kind", "name", "body"), PROJECT, ids=[name for _, name, _ in PROJECT])
-def test_every_project_file_passes_both_checks_for_create_and_replace(
-    spec: PortSpec, kind: Kind, name: str, body: dict[str, Any]
-) -> None:
+@pytest.mark.parametrize(("kind", "name", "body"), CORPUS, ids=[n for _, n, _ in CORPUS])
+def test_the_products_checks_pass_every_project_file_and_example(kind: Kind, name: str, body: Any) -> None:
     assert body_problems(kind, body) == []
-    assert spec_problems(spec, kind, body) == []
-    assert spec_problems(spec, kind, body, method="PUT") == []
 
 
-@pytest.mark.parametrize(
-    ("kind", "body", "field", "message"),
-    [
-        (
-            "blueprint",
-            {"title": "X", "schema": {"properties": {}}},
-            "(the whole body)",
-            "'identifier' is a required",
-        ),
-        (
-            "blueprint",
-            {"identifier": "..", "title": "X", "schema": {"properties": {}}},
-            "identifier",
-            "does not match",
-        ),
-        (
-            "blueprint",
-            {"identifier": "ünïcode-ok", "title": "", "schema": {"properties": {}}},
-            "title",
-            "should be non-empty",
-        ),
-        (
-            "blueprint",
-            {"identifier": "x", "title": "X", "schema": {"properties": {"a b": {"type": "string"}}}},
-            "schema.properties",
-            "does not match",
-        ),
-        (
-            "blueprint",
-            {
-                "identifier": "x",
-                "title": "X",
-                "schema": {"properties": {}},
-                "relations": {"r": {"target": "y"}},
-            },
-            "relations.r",
-            "'required' is a required property",
-        ),
-        (
-            "action",
-            {
-                "identifier": "a",
-                "trigger": {"type": "self-service", "operation": "CREATE", "userInputs": {"properties": {}}},
-                "invocationMethod": {"type": "WEBHOOK"},
-            },
-            "invocationMethod",
-            "'url' is a required property",
-        ),
-        (
-            "scorecard",
-            {
-                "identifier": "s",
-                "title": "S",
-                "rules": [
-                    {
-                        "identifier": "r",
-                        "title": "R",
-                        "level": "Gold",
-                        "query": {
-                            "combinator": "and",
-                            "conditions": [{"property": "p", "operator": "resembles", "value": 1}],
-                        },
-                    }
-                ],
-            },
-            "rules[0].query.conditions[0].operator",
-            "'resembles' is not one of",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("kind", "name", "body"), CORPUS, ids=[n for _, n, _ in CORPUS])
+def test_ports_spec_passes_every_project_file_and_example_for_create_and_replace(
+    port_spec: PortSpec, kind: Kind, name: str, body: Any
+) -> None:
+    assert spec_problems(port_spec, kind, body) == []
+    assert spec_problems(port_spec, kind, body, method="PUT") == []
+
+
+def test_the_product_ships_no_schema_files() -> None:
+    package = REPO / "port_bridge" / "portmodel"
+    assert sorted(p.name for p in package.rglob("*") if p.suffix in (".json", ".yaml", ".yml")) == []
+
+
+REFUSED: list[tuple[Kind, dict[str, Any], str, str]] = [
+    (
+        "blueprint",
+        with_change(examples.BLUEPRINT, "identifier", ...),
+        "(the whole body)",
+        "'identifier' is a required",
+    ),
+    (
+        "blueprint",
+        with_change(examples.BLUEPRINT, "identifier", ".."),
+        "identifier",
+        "does not match Port's rule",
+    ),
+    (
+        "blueprint",
+        with_change(examples.BLUEPRINT, "identifier", "a=b"),
+        "identifier",
+        "does not match Port's rule",
+    ),
+    ("blueprint", with_change(examples.BLUEPRINT, "title", ""), "title", "should be non-empty"),
+    ("blueprint", with_change(examples.BLUEPRINT, "description", "x" * 201), "description", "is too long"),
+    (
+        "blueprint",
+        with_change(examples.BLUEPRINT, "schema.properties.a b", {"type": "string"}),
+        "schema.properties",
+        "'a b' does not match Port's rule for property",
+    ),
+    ("blueprint", with_change(examples.BLUEPRINT, "schema.x", {}), "schema", "('x' was unexpected)"),
+    (
+        "blueprint",
+        with_change(examples.BLUEPRINT, "schema.properties.size.format", "bytes"),
+        "schema.properties.size.format",
+        "'bytes' is not one of ['date-time',",
+    ),
+    (
+        "blueprint",
+        with_change(examples.BLUEPRINT, "relations.team.required", ...),
+        "relations.team",
+        "'required' is a required property",
+    ),
+    (
+        "blueprint",
+        with_change(examples.BLUEPRINT, "mirrorProperties.teamName.path", "title"),
+        "mirrorProperties.teamName.path",
+        "does not match Port's rule for mirror paths",
+    ),
+    (
+        "blueprint",
+        with_change(examples.BLUEPRINT, "aggregationProperties.services.calculationSpec.property", "size"),
+        "aggregationProperties.services.calculationSpec",
+        "('property' was unexpected)",
+    ),
+    (
+        "blueprint",
+        with_change(examples.BLUEPRINT, "ownership.path", ...),
+        "ownership",
+        "'path' is a required property",
+    ),
+    (
+        "blueprint",
+        with_change(examples.BLUEPRINT, "changelogDestination.type", "KAFKA"),
+        "changelogDestination",
+        "('agent', 'url' were unexpected)",
+    ),
+    (
+        "blueprint",
+        with_change(examples.BLUEPRINT, "aggregationProperties.services.query.rules.2.operator", "isBlank"),
+        "aggregationProperties.services.query.rules[2].operator",
+        "'isBlank' is not one of ['isEmpty', 'isNotEmpty']",
+    ),
+    (
+        "action",
+        with_change(examples.create_action(0, {"type": "WEBHOOK"}), "identifier", "a/b"),
+        "identifier",
+        "does not match Port's rule for action identifiers",
+    ),
+    (
+        "action",
+        examples.create_action(0, {"type": "WEBHOOK"}),
+        "invocationMethod",
+        "'url' is a required property",
+    ),
+    (
+        "action",
+        examples.create_action(0, {"type": "GITHUB", "org": "o", "repo": "r"}),
+        "invocationMethod",
+        "'workflow' is a required property",
+    ),
+    (
+        "action",
+        examples.create_action(0, {"type": "GITLAB", "projectName": "p", "groupName": "g", "url": "u"}),
+        "invocationMethod",
+        "('url' was unexpected)",
+    ),
+    (
+        "action",
+        examples.create_action(0, {"type": "JENKINS"}),
+        "invocationMethod.type",
+        "'JENKINS' is not one of ['WEBHOOK', 'GITHUB', 'GITLAB', 'AZURE_DEVOPS', 'KAFKA', 'INTEGRATION_",
+    ),
+    (
+        "action",
+        with_change(examples.DAY_2_ACTION, "trigger.operation", "CREATE"),
+        "trigger.condition",
+        "a CREATE action has no entity to select",
+    ),
+    (
+        "action",
+        with_change(examples.DAY_2_ACTION, "trigger.userInputs.order", ["size"]),
+        "trigger.userInputs.steps",
+        "give order or steps, not both",
+    ),
+    (
+        "action",
+        with_change(examples.DAY_2_ACTION, "trigger.actionCardButtonText", "Resize "),
+        "trigger.actionCardButtonText",
+        "does not match Port's rule for button texts",
+    ),
+    (
+        "action",
+        with_change(examples.DAY_2_ACTION, "trigger.userInputs.properties.size.type", "integer"),
+        "trigger.userInputs.properties.size.type",
+        "'integer' is not one of ['string', 'number', 'boolean', 'object', 'array']",
+    ),
+    (
+        "action",
+        with_change(examples.DAY_2_ACTION, "trigger.userInputs.titles.sizing.title", ""),
+        "trigger.userInputs.titles.sizing.title",
+        "should be non-empty",
+    ),
+    (
+        "action",
+        with_change(examples.DAY_2_ACTION, "requiredApproval", {"type": "SOME"}),
+        "requiredApproval.type",
+        "'SOME' is not one of ['ANY', 'ALL']",
+    ),
+    (
+        "action",
+        with_change(examples.DAY_2_ACTION, "approvalNotification.url", ...),
+        "approvalNotification",
+        "'url' is a required property",
+    ),
+    (
+        "action",
+        with_change(examples.DAY_2_ACTION, "trigger.condition.rules.0.value.preset", "lastYear"),
+        "trigger.condition.rules[0].value.preset",
+        "'lastYear' is not one of ['today',",
+    ),
+    (
+        "scorecard",
+        with_change(examples.SCORECARD, "rules.0.identifier", "a.b"),
+        "rules[0].identifier",
+        "does not match Port's rule for property, relation, input and rule identifiers",
+    ),
+    (
+        "scorecard",
+        with_change(examples.SCORECARD, "levels.0.color", "mauve"),
+        "levels[0].color",
+        "'mauve' is not one of ['blue',",
+    ),
+    (
+        "scorecard",
+        with_change(examples.SCORECARD, "rules.0.query.conditions.0.operator", "resembles"),
+        "rules[0].query.conditions[0].operator",
+        "'resembles' is not one of",
+    ),
+    (
+        "scorecard",
+        with_change(examples.SCORECARD, "rules.0.query.conditions.1.value.to", "2025-01-01"),
+        "rules[0].query.conditions[1].value.to",
+        "is not a 'date-time'",
+    ),
+    (
+        "scorecard",
+        with_change(examples.SCORECARD, "rules.1.query.conditions", []),
+        "rules[1].query.conditions",
+        "should be non-empty",
+    ),
+    (
+        "scorecard",
+        with_change(examples.SCORECARD, "extra", True),
+        "(the whole body)",
+        "('extra' was unexpected)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "body", "field", "message"), REFUSED, ids=[r[3][:40] for r in REFUSED])
 def test_a_refused_body_names_the_field_and_ports_spec_refuses_it_too(
-    spec: PortSpec, kind: Kind, body: dict[str, Any], field: str, message: str
+    port_spec: PortSpec, kind: Kind, body: dict[str, Any], field: str, message: str
 ) -> None:
     problems = body_problems(kind, body)
     assert any(p.field == field and message in p.message for p in problems), problems
-    assert spec_problems(spec, kind, body) != []
+    assert spec_problems(port_spec, kind, body) != []
 
 
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every place in a JSON value: dict keys and list indexes, outermost first."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield (*prefix, key)
-            yield from paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield (*prefix, index)
-            yield from paths(item, (*prefix, index))
-
-
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-5, 5)
-    | st.sampled_from(["", "x", "..", "é", "CREATE", "string", "Gold"]),
-    lambda inner: (
-        st.lists(inner, max_size=2)
-        | st.dictionaries(st.sampled_from(["type", "title", "x"]), inner, max_size=2)
+STRICTER: list[tuple[Kind, dict[str, Any], str, str]] = [
+    (
+        "action",
+        with_change(
+            examples.DAY_2_ACTION,
+            "trigger",
+            {"type": "automation", "event": {"type": "ENTITY_CREATED", "blueprintIdentifier": "service"}},
+        ),
+        "trigger.type",
+        "'automation' is not one of ['self-service']",
     ),
-    max_leaves=4,
-)
+    (
+        "action",
+        with_change(examples.DAY_2_ACTION, "trigger.blueprintIdentifier", ...),
+        "trigger",
+        "'blueprintIdentifier' is a dependency of 'condition'",
+    ),
+    ("blueprint", with_change(examples.BLUEPRINT, "identifier", "service\n"), "identifier", "does not match"),
+    (
+        "scorecard",
+        with_change(examples.SCORECARD, "rules.0.identifier", "fresh\n"),
+        "rules[0].identifier",
+        "does not match",
+    ),
+]
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> tuple[Kind, Any]:
-    """A project body with one place removed, replaced by another JSON value, or given a new key."""
-    kind, _, body = draw(st.sampled_from(PROJECT))
-    body = copy.deepcopy(body)
-    where = draw(st.sampled_from(list(paths(body))))
-    parent = body
-    for part in where[:-1]:
-        parent = parent[part]
-    how = draw(st.sampled_from(["remove", "replace", "add"]))
-    if how == "remove":
-        del parent[where[-1]]
-    elif how == "replace":
-        parent[where[-1]] = draw(JSON_VALUES)
-    elif isinstance(parent, dict):
-        parent[draw(st.sampled_from(["extra", "ünïcode", "a b", "required"]))] = draw(JSON_VALUES)
-    return kind, body
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=mutated())
-def test_what_apply_accepts_ports_spec_accepts_and_the_other_way_round(
-    spec: PortSpec, case: tuple[Kind, Any]
+@pytest.mark.parametrize(("kind", "body", "field", "message"), STRICTER, ids=[r[2] for r in STRICTER])
+def test_where_the_product_is_stricter_than_the_spec_on_purpose(
+    port_spec: PortSpec, kind: Kind, body: dict[str, Any], field: str, message: str
 ) -> None:
-    kind, body = case
-    accepted = body_problems(kind, body) == []
-    assert accepted == (spec_problems(spec, kind, body) == [])
-    if accepted:
-        assert spec_problems(spec, kind, body, method="PUT") == []
+    assert stricter_on_purpose(kind, body)
+    problems = body_problems(kind, body)
+    assert any(p.field == field and message in p.message for p in problems), problems
+    assert spec_problems(port_spec, kind, body) == []
+
+
+def test_a_rule_on_a_level_port_does_not_default_to_is_refused_by_the_reference_checks(
+    port_spec: PortSpec, tmp_path: Path
+) -> None:
+    body = {**with_change(examples.SCORECARD, "rules.0.level", "Basic"), "levels": []}
+    body["rules"][1]["level"] = "Gold"
+    assert spec_problems(port_spec, "scorecard", body) != []
+    assert body_problems("scorecard", body) == []  # the body's check leaves levels to checks.py
+    (tmp_path / "scorecards" / "service").mkdir(parents=True)
+    (tmp_path / "scorecards" / "service" / "readiness.json").write_text(json.dumps(body))
+    model = load_model(tmp_path)
+    [problem] = reference_problems(model, {"service": {"identifier": "service"}})
+    assert problem.endswith("rules[0].level: 'Basic' is the base level, which owns no rules")
