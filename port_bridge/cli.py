@@ -78,6 +78,8 @@ def _invoke(args: argparse.Namespace) -> int:
         timeout = parse_duration(args.timeout) if args.timeout is not None else None
     except ValueError as error:
         raise ConfigurationError(f"--timeout: {error}") from None
+    if not args.poll > 0:
+        raise ConfigurationError(f"--poll: must be a number of seconds above 0, not {args.poll:g}")
     flags = RunFlags(
         port_context=args.port_context,
         port_payload=args.port_payload,

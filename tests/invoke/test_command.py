@@ -150,12 +150,12 @@ def test_without_wait_the_run_is_handed_to_the_controller_which_finishes_it(
     assert port.run(dispatched.run_id).status == "IN_PROGRESS"  # nobody has followed it yet
     assert f"ActionRun {BRIDGE_NAMESPACE}/{actionrun_name(dispatched.run_id)}" in done.stdout
     start_kratix()
-    start_controller()
+    start_controller(link_template="https://bridge.example.com/runs/{run_id}")
     run = wait_for(
         lambda: (found := port.run(dispatched.run_id)).finished and found, timeout=20, what="the run to end"
     )
     assert run.status == "SUCCESS" and len(run.terminal_reports) == 1
-    assert run.link == WORKFLOW_URL
+    assert run.link == [f"https://bridge.example.com/runs/{dispatched.run_id}", WORKFLOW_URL]
     assert port.entity("service", "default.lab") is not None
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from port_bridge.cli import main
 from port_bridge.intake.body import BodyProblem
 from port_bridge.invoke.source import RunFlags, Unreadable, read_run
 from port_bridge.settings import ConfigurationError
@@ -135,3 +136,23 @@ def test_what_cannot_name_a_run_is_a_usage_error(
 ) -> None:
     with pytest.raises(ConfigurationError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
         read_run(flags, environ)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["invoke"], "port-bridge: no run given: pass --port-context JSON (or set PORT_CONTEXT)"),
+        (["invoke", "--wait", "--timeout", "soon"], "port-bridge: --timeout: must be a positive duration"),
+        (
+            ["invoke", "--wait", "--poll", "0"],
+            "port-bridge: --poll: must be a number of seconds above 0, not 0",
+        ),
+    ],
+)
+def test_the_command_line_says_what_to_fix_with_status_2(
+    argv: list[str], message: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PORT_CONTEXT", raising=False)
+    monkeypatch.delenv("PORT_PAYLOAD", raising=False)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith(message)
