@@ -36,8 +36,9 @@ def run_id_of(environ: dict[str, str]) -> str | None:
             continue
         if not isinstance(document, dict):
             continue
-        context = document.get("context") if isinstance(document.get("context"), dict) else {}
-        for candidate in (document.get("runId"), document.get("run_id"), context.get("runId")):
+        context = document.get("context")
+        legacy = context.get("runId") if isinstance(context, dict) else None
+        for candidate in (document.get("runId"), document.get("run_id"), legacy):
             if isinstance(candidate, str) and candidate.strip():
                 return candidate
     return None
@@ -64,9 +65,13 @@ def close(environ: dict[str, str]) -> str:
     if not api.startswith(("https://", "http://")):
         raise RuntimeError(f"PORT_API_URL: must be an http(s) URL, not {api!r}")
     server = environ.get("GITHUB_SERVER_URL") or "https://github.com"
-    workflow = f"{server}/{environ.get('GITHUB_REPOSITORY', '')}/actions/runs/{environ.get('GITHUB_RUN_ID', '')}"
+    repository, workflow_run = environ.get("GITHUB_REPOSITORY", ""), environ.get("GITHUB_RUN_ID", "")
+    workflow = f"{server}/{repository}/actions/runs/{workflow_run}"
     summary = f"the GitHub workflow failed before port-bridge could take the run; see {workflow}"
-    credentials = {"clientId": environ.get("PORT_CLIENT_ID", ""), "clientSecret": environ.get("PORT_CLIENT_SECRET", "")}
+    credentials = {
+        "clientId": environ.get("PORT_CLIENT_ID", ""),
+        "clientSecret": environ.get("PORT_CLIENT_SECRET", ""),
+    }
     run_url = f"{api}/v1/actions/runs/{urllib.parse.quote(run_id, safe='')}"
     try:
         token = call("POST", f"{api}/v1/auth/access_token", credentials)["accessToken"]
