@@ -6,8 +6,10 @@ FAILURE by the controller, as a refused webhook is. The workflow run's page beco
 Port run's links (the ActionRun carries it; the controller's outbox announces it), and a first
 line in the Port run's log says which workflow run took it.
 
-Exit status: 0 when the run is stored (or, with ``--wait``, succeeded); 1 when it was refused or
-failed; 2 for a setting or option to fix; 3 when ``--timeout`` passed first (the run goes on in
+A refused run ends the command at once, ``--wait`` or not: the controller closes it in Port
+within seconds (a run that could not be stored at all is closed in Port by invoke itself, as
+intake does). Exit status: 0 when the run is stored (or, with ``--wait``, succeeded); 1 when it
+was refused or failed; 2 for a setting or option to fix; 3 when ``--timeout`` passed first (the run goes on in
 the cluster, and the controller reports its end). The reason for a non-zero status is the last
 line on stderr (an ``::error::`` annotation inside GitHub Actions).
 """
@@ -138,9 +140,12 @@ class _Invocation:
             self.log.line(f"port-bridge refused the run ({answer.status} {answer.body.get('error')})")
             for field, problem in report.problems:
                 self.log.line(f"{field}: {problem}")
-        recorded = answer.closes_run and answer.run_id is not None
-        if not (wait and recorded):
-            return report, SUCCEEDED if answer.status in (200, 202) else FAILED
+        if answer.status not in (200, 202):
+            if answer.closes_run:
+                self.log.line("port-bridge closes the Port run as FAILURE with this message")
+            return report, FAILED
+        if not wait:
+            return report, SUCCEEDED
         self.log.line("Following the run until port-bridge has reported its end to Port")
         follower = RunFollower(
             self.objects,
@@ -156,8 +161,6 @@ class _Invocation:
             ),
         )
         ended, status = self._ended(followed, answer.run_id or "", timeout_seconds)
-        if answer.status not in (200, 202):  # a refusal stays the reason, however Port shows the end
-            return replace(report, result=ended.result, lines=ended.lines), FAILED
         return replace(ended, action=action, action_run=report.action_run), status
 
     def _say_taken(self, run_id: str, url: str) -> None:

@@ -107,13 +107,15 @@ def test_bad_inputs_fail_with_the_webhooks_message_and_port_shows_failure_once(
     assert done.stderr.splitlines()[-1] == f"::error title=port-bridge invoke::refused: {message}"
     for error in webhook.json()["errors"]:
         assert f"| {error['field']}: {error['message']}" in done.stdout
-    run = port.run(dispatched.run_id)
+    summary_file, output_file = step_files
+    assert summary_file.read_text().startswith(f"### ❌ port-bridge: <code>{ACTION}</code> refused")
+    assert outputs(output_file)["state"] == "refused"
+    run = wait_for(
+        lambda: (found := port.run(dispatched.run_id)).finished and found, what="Port to show the end"
+    )
     assert run.status == "FAILURE" and len(run.terminal_reports) == 1
     assert run.summary == message
     assert run.link == WORKFLOW_URL  # a refused run still links to the workflow run that took it
-    summary_file, output_file = step_files
-    assert summary_file.read_text().startswith(f"### ❌ port-bridge: <code>{ACTION}</code> refused")
-    assert outputs(output_file)["result"] == "FAILURE"
 
 
 def test_a_failed_pipeline_fails_the_step_with_kratixs_reason(
