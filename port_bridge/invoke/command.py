@@ -134,16 +134,14 @@ class _Invocation:
         links = (self.github.run_url,) if self.github.run_url else ()
         answer = self.intake.receive(run.document, run.problems, links=links)
         report = _report_of(answer, action)
-        if answer.status in (200, 202):
-            self.log.line(report.message)
-        else:
+        if answer.status not in (200, 202):
             self.log.line(f"port-bridge refused the run ({answer.status} {answer.body.get('error')})")
             for field, problem in report.problems:
                 self.log.line(f"{field}: {problem}")
-        if answer.status not in (200, 202):
             if answer.closes_run:
                 self.log.line("port-bridge closes the Port run as FAILURE with this message")
             return report, FAILED
+        self.log.line(report.message)
         if not wait:
             return report, SUCCEEDED
         self.log.line("Following the run until port-bridge has reported its end to Port")
