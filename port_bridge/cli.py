@@ -77,6 +77,70 @@ def _positive_number(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text} is not a positive number (2 = twice as fast)")
     return value
+def _invoke(args: argparse.Namespace) -> int:
+    from port_bridge.invoke.command import InvokeOptions, run_invoke
+    from port_bridge.invoke.source import RunFlags
+    from port_bridge.mapping.actions import parse_duration
+
+    try:
+        timeout = parse_duration(args.timeout) if args.timeout is not None else None
+    except ValueError as error:
+        raise ConfigurationError(f"--timeout: {error}") from None
+    if not args.poll > 0:
+        raise ConfigurationError(f"--poll: must be a number of seconds above 0, not {args.poll:g}")
+    flags = RunFlags(
+        port_context=args.port_context,
+        port_payload=args.port_payload,
+        run_id=args.run_id,
+        action=args.action,
+        inputs=args.inputs,
+        entity=args.entity,
+    )
+    options = InvokeOptions(run=flags, wait=args.wait, timeout_seconds=timeout, poll_seconds=args.poll)
+    return run_invoke(options)
+
+
+def _add_invoke(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    invoke = commands.add_parser(
+        "invoke",
+        help="hand a Port run to port-bridge from a workflow step (GitHub Actions), optionally waiting",
+        description=(
+            "Check and store a Port run given by a workflow's inputs, as intake does for a webhook; "
+            "the controller in the cluster takes it from there. With --wait, follow the run to its "
+            "end. Exit status: 0 stored (with --wait: succeeded), 1 refused or failed, 2 a setting "
+            "or option to fix, 3 --timeout passed first."
+        ),
+    )
+    invoke.add_argument(
+        "--port-context",
+        metavar="JSON",
+        help="the run as the action's port_context input (default: $PORT_CONTEXT)",
+    )
+    invoke.add_argument(
+        "--port-payload",
+        metavar="JSON",
+        help="the run as the legacy port_payload envelope (or $PORT_PAYLOAD)",
+    )
+    invoke.add_argument("--run-id", metavar="ID", help="the Port run's id (replaces the context's)")
+    invoke.add_argument("--action", metavar="IDENTIFIER", help="the Port action's identifier")
+    invoke.add_argument("--inputs", metavar="JSON", help="the run's inputs, a JSON object")
+    invoke.add_argument("--entity", metavar="JSON", help="the selected entity (DAY-2, DELETE), a JSON object")
+    invoke.add_argument(
+        "--wait", action="store_true", help="follow the run until port-bridge has reported its end to Port"
+    )
+    invoke.add_argument(
+        "--timeout",
+        metavar="DURATION",
+        help="with --wait, stop waiting after this long (90s, 30m, 1h; default: the action's timeout + 5m)",
+    )
+    invoke.add_argument(
+        "--poll",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="with --wait, read the run this often (default 2)",
+    )
+    invoke.set_defaults(command=_invoke)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--force", action="store_true", help="replace files whose content differs")
     generate.set_defaults(command=_generate)
+    _add_invoke(commands)
     return parser
 
 

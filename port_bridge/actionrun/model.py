@@ -113,6 +113,7 @@ class ActionRunSpec(_Model):
     requests: tuple[RequestRef, ...] = ()  # the main one first
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     rejection: RecordedRejection | None = None
+    links: tuple[str, ...] = ()  # further links for the Port run, e.g. the GitHub workflow run it came from
 
     @model_validator(mode="before")
     @classmethod

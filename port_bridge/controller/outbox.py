@@ -125,12 +125,18 @@ class Outbox:
             ) from None
 
     def _announce(self, run: ActionRun) -> None:
+        """The run's ``externalRunId`` and links; a run rejected before a request was rendered has
+        only the links it came with (its journal says why it was rejected)."""
         request = run.spec.main
-        if request is None:  # rejected before a request was rendered: its journal says why
+        links = [link for link in (self.link(run), *run.spec.links) if link]
+        if request is None and not links:
             return
-        link = self.link(run)
         self._write(
-            run, self._port.patch_run, run.spec.run_id, external_run_id=request.external_id, link=link
+            run,
+            self._port.patch_run,
+            run.spec.run_id,
+            external_run_id=request.external_id if request is not None else None,
+            link=(links[0] if len(links) == 1 else links) or None,
         )
 
     def _write(self, run: ActionRun, send: Callable[..., object], *args: Any, **kwargs: Any) -> None:

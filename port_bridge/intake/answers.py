@@ -84,6 +84,11 @@ UNEXPECTED = Rejection(
 MAX_LISTED_PROBLEMS = 20
 
 
+def malformed_json(error: Exception) -> Answer:
+    """A body that is not JSON at all: nothing can be recorded, Port did not send it."""
+    return Answer(400, {"error": "malformed_json", "message": str(error)}, "malformed")
+
+
 def summary(what: str, problems: list[FieldProblem]) -> str:
     return f"{what}: " + "; ".join(f"{problem.field} {problem.message}" for problem in problems)
 

@@ -18,12 +18,9 @@ from werkzeug.exceptions import HTTPException
 from port_bridge.intake.answers import Answer, RunCloser
 from port_bridge.intake.health import Readiness
 from port_bridge.intake.metrics import IntakeMetrics
-from port_bridge.intake.service import Intake
-from port_bridge.kratix.catalog import PromiseCatalog
+from port_bridge.intake.service import intake_for
 from port_bridge.kube.client import api_client as build_api_client
 from port_bridge.kube.objects import KubeObjects
-from port_bridge.live.lookup import LiveActions
-from port_bridge.live.promises import ActionRegistry
 from port_bridge.mapping.actions import ActionConfig, load_actions
 from port_bridge.settings import Settings
 from port_bridge.startup import PortLogin
@@ -44,17 +41,7 @@ def create_app(
     client = api_client if api_client is not None else build_api_client(kubeconfig=settings.kubeconfig)
     objects = KubeObjects(client, request_timeout=settings.kube_timeout_seconds)
     configured = actions if actions is not None else load_actions(settings.actions_dir)
-    intake = Intake(
-        client_secret=settings.port_client_secret.get_secret_value(),
-        namespace=settings.namespace,
-        replay_window_seconds=settings.replay_window_seconds,
-        actions=LiveActions(ActionRegistry(configured), objects),
-        objects=objects,
-        promises=PromiseCatalog(objects),
-        closer=closer,
-        clock=clock,
-        kube_retry_seconds=settings.kube_retry_seconds,
-    )
+    intake = intake_for(settings, objects=objects, actions=configured, closer=closer, clock=clock)
     metrics = IntakeMetrics()
     readiness = Readiness(client, actions_loaded=len(configured), port_login=port_login, clock=clock)
 

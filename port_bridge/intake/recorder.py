@@ -42,9 +42,13 @@ class RunRecorder:
         """Store an accepted run: 202, or the first answer when it was delivered before."""
         return self._record(spec, None)
 
-    def rejected(self, run_id: str, action: str | None, rejection: Rejection) -> Answer:
+    def rejected(
+        self, run_id: str, action: str | None, rejection: Rejection, *, links: tuple[str, ...] = ()
+    ) -> Answer:
         """Store a refused run (the controller closes it in Port) and answer with the refusal."""
-        spec = ActionRunSpec(run_id=run_id, action=action or "unknown", rejection=rejection.record())
+        spec = ActionRunSpec(
+            run_id=run_id, action=action or "unknown", rejection=rejection.record(), links=links
+        )
         return self._record(spec, rejection)
 
     def unrecorded(

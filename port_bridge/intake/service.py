@@ -33,6 +33,7 @@ from port_bridge.intake.answers import (
     Answer,
     Rejection,
     RunCloser,
+    malformed_json,
     problems_rejection,
     promise_refusal,
 )
@@ -54,10 +55,37 @@ from port_bridge.kratix.catalog import PromiseCatalog, PromiseNotInstalled
 from port_bridge.kratix.promise import PromiseApi, PromiseWithoutApi
 from port_bridge.kube.client import is_unavailable
 from port_bridge.kube.objects import KubeObjects
+from port_bridge.live.lookup import LiveActions
+from port_bridge.live.promises import ActionRegistry
 from port_bridge.mapping.actions import ActionConfig
 from port_bridge.mapping.render import MappingFailed, render_requests
+from port_bridge.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def intake_for(
+    settings: Settings,
+    *,
+    objects: KubeObjects,
+    actions: Mapping[str, ActionConfig],
+    closer: RunCloser | None,
+    clock: Callable[[], float] = time.time,
+    kube_retry_seconds: float | None = None,
+) -> Intake:
+    """Intake as the settings configure it, serving the action files and live Promises' actions;
+    the webhook and ``port-bridge invoke`` both build it here."""
+    return Intake(
+        client_secret=settings.port_client_secret.get_secret_value(),
+        namespace=settings.namespace,
+        replay_window_seconds=settings.replay_window_seconds,
+        actions=LiveActions(ActionRegistry(actions), objects),
+        objects=objects,
+        promises=PromiseCatalog(objects),
+        closer=closer,
+        clock=clock,
+        kube_retry_seconds=settings.kube_retry_seconds if kube_retry_seconds is None else kube_retry_seconds,
+    )
 
 
 class Intake:
@@ -96,29 +124,45 @@ class Intake:
         try:
             read = read_body(body)
         except MalformedBody as error:
-            return Answer(400, {"error": "malformed_json", "message": str(error)}, "malformed")
-        document = read.document
+            return malformed_json(error)
+        answer = self.receive(read.document, read.problems)
+        if not (answer.status >= 300 and answer.closes_run):
+            return answer
+        action = _action_of(read.document)
+        if forwarded_by_agent(
+            read.document, reserialized=verified.reserialized, config=self._actions.get(action or "")
+        ):
+            log.info(
+                "answering the execution agent 200 so that only port-bridge reports this rejection",
+                extra={"run_id": answer.run_id, "action": action},
+            )
+            return replace(answer, status=200, body=rejection_for_agent(answer.body), headers={})
+        return answer
+
+    def receive(
+        self, document: Any, problems: tuple[BodyProblem, ...] = (), *, links: tuple[str, ...] = ()
+    ) -> Answer:
+        """Everything after the signature: check a run read from a trusted sender, record it, answer.
+
+        ``port-bridge invoke`` (a GitHub workflow holding Port's credentials) enters here too, so
+        a run gets the same checks and messages whichever way it came; ``links`` are further links
+        for the Port run (the workflow run it came from).
+        """
         run_id = find_run_id(document)
         if run_id is None:
             message = "the body carries no run id (runId, or context.runId in the legacy format)"
             return Answer(400, {"error": "missing_run_id", "message": message}, "malformed")
         if problem := run_id_problem(run_id):
             return Answer(400, {"error": "invalid_run_id", "message": problem}, "malformed")
-        action = document.get("action") if is_plain_id(document.get("action")) else None
-        answer = self._checked(run_id, action, document, read.problems)
-        agent = forwarded_by_agent(
-            document, reserialized=verified.reserialized, config=self._actions.get(action or "")
-        )
-        if agent and answer.status >= 300 and answer.closes_run:
-            log.info(
-                "answering the execution agent 200 so that only port-bridge reports this rejection",
-                extra={"run_id": run_id, "action": action},
-            )
-            return replace(answer, status=200, body=rejection_for_agent(answer.body), headers={})
-        return answer
+        return self._checked(run_id, _action_of(document), document, problems, links)
 
     def _checked(
-        self, run_id: str, action: str | None, document: Any, problems: tuple[BodyProblem, ...]
+        self,
+        run_id: str,
+        action: str | None,
+        document: Any,
+        problems: tuple[BodyProblem, ...],
+        links: tuple[str, ...],
     ) -> Answer:
         """Check a run whose id is known, record it, and answer; every refusal is recorded."""
         if problems:
@@ -126,19 +170,20 @@ class Intake:
             refusal = problems_rejection(
                 400, "unsupported_json", "the body holds values port-bridge cannot process", found
             )
-            return self._recorder.rejected(run_id, action, refusal)
+            return self._recorder.rejected(run_id, action, refusal, links=links)
         try:
             spec = self._accept(parse_run(document))
         except PayloadRejected as error:
-            return self._recorder.rejected(run_id, action, Rejection(400, "malformed_payload", str(error)))
+            rejection = Rejection(400, "malformed_payload", str(error))
+            return self._recorder.rejected(run_id, action, rejection, links=links)
         except Rejection as rejection:
-            return self._recorder.rejected(run_id, action, rejection)
+            return self._recorder.rejected(run_id, action, rejection, links=links)
         except Exception as error:
             if is_unavailable(error):
                 return self._recorder.unrecorded(run_id, action, None, error)
             log.exception("unexpected error while checking a run", extra={"run_id": run_id, "action": action})
-            return self._recorder.rejected(run_id, action, UNEXPECTED)
-        return self._recorder.accepted(spec)
+            return self._recorder.rejected(run_id, action, UNEXPECTED, links=links)
+        return self._recorder.accepted(spec.model_copy(update={"links": links}) if links else spec)
 
     def describe(self, run_id: str) -> Answer:
         """What the bridge knows of a run (the page a Port run's link can point to)."""
@@ -241,3 +286,9 @@ class Intake:
             if is_unavailable(error):
                 raise
             raise promise_refusal(name, error) from None
+
+
+def _action_of(document: Mapping[str, Any]) -> str | None:
+    """The action a body names, if it can be an action's identifier (recorded with a refusal)."""
+    action = document.get("action")
+    return action if is_plain_id(action) else None

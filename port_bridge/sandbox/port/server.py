@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from port_bridge.sandbox.port.app import create_app
 from port_bridge.sandbox.port.errors import PortError
 from port_bridge.sandbox.port.faults import Faults
+from port_bridge.sandbox.port.github import WorkflowDispatcher
 from port_bridge.sandbox.port.invoker import ActionInvoker
 from port_bridge.sandbox.port.recording import RecordedCall, Recorder, SpecViolation
 from port_bridge.sandbox.port.routebook import OwnRoutes, RouteBook
@@ -108,6 +109,8 @@ class PortEmulator:
         )
         # Acting as Port: create a run and deliver the action's signed webhook (see .invoker).
         self.invoke = self.invoker.invoke
+        # Acting as Port for a GITHUB action: create a run and render its workflow's inputs (see .github).
+        self.workflows = WorkflowDispatcher(state=self.state, org_id=org_id)
         self._address = (host, port)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
