@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: sandbox test lint typecheck unit bench clean helm-venv
+.PHONY: sandbox test lint typecheck unit bench clean helm-venv lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ unit: $(VENV)/.installed-dev helm-venv
 	$(BIN)/pytest -n 4 --dist worksteal
 
 test: lint typecheck unit
+
+# The hash-pinned locks deploy/Dockerfile installs from: pyproject.toml's runtime dependencies, and
+# the tools that build port-bridge's wheel. Run after changing dependencies (needs PyPI).
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+		--custom-compile-command "make lock" --quiet --output-file requirements.lock
+	printf 'setuptools>=69\nwheel\n' | $(BIN)/uv pip compile - --generate-hashes --python-version 3.11 \
+		--custom-compile-command "make lock" --quiet --output-file deploy/requirements-build.lock
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.intake

@@ -15,9 +15,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-import json
-import os
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +29,7 @@ from port_bridge.mapping.actions import load_actions
 from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.kube.crds import ServedVersion
 from port_bridge.settings import PORT_API_HOSTS
+from tests.deploy.conftest import drive
 from tests.deploy.test_manifests import (
     DIRECT_ENV,
     OPTIONAL_COMPONENTS,
@@ -54,8 +52,6 @@ from tests.deploy.test_manifests import (
 )
 
 CHART = REPO / "deploy" / "helm" / "port-bridge"
-DRIVER = Path(__file__).parent / "helm" / "driver.py"
-HELM_VENV = Path(os.environ.get("PORT_BRIDGE_HELM_VENV") or REPO / ".venv-helm")
 # The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest with schemas.
 KUBERNETES_VERSIONS = ["1.25", "1.37"]
 
@@ -190,43 +186,6 @@ HELM_LABELS = (
     "app.kubernetes.io/version",
     "helm.sh/chart",
 )
-
-
-# --- the driver, in the Python 3.12 venv ------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def helm_python() -> Path:
-    python = HELM_VENV / "bin" / "python"
-    if not python.exists():
-        message = f"no {HELM_VENV}: run `make helm-venv` (needs Python 3.12+) for the Helm chart's tests"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return python
-
-
-def drive(python: Path, request: dict[str, Any]) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as home:  # Helm's caches and settings, kept out of $HOME
-        env = {
-            **os.environ,
-            "HELM_DRIVER": "memory",
-            "HELM_CACHE_HOME": f"{home}/cache",
-            "HELM_CONFIG_HOME": f"{home}/config",
-            "HELM_DATA_HOME": f"{home}/data",
-        }
-        done = subprocess.run(
-            [str(python), str(DRIVER)],
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-            check=False,
-        )
-    assert done.returncode == 0, f"the Helm driver failed:\n{done.stderr}"
-    answer: dict[str, Any] = json.loads(done.stdout)
-    return answer
 
 
 # --- installs into the Kubernetes emulator ------------------------------------------------------
