@@ -208,7 +208,7 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: 64Mi
-  {{- include "port-bridge.configVolumes" . | nindent 2 }}
+  {{- include "port-bridge.configVolumes" . | trim | nindent 2 }}
   {{- with .Values.extraVolumes }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
