@@ -153,7 +153,21 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 _NAMESPACES, None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
             )
 
+    def serve(self, served: ServedVersion) -> None:
+        """Serve one more built-in kind (stored as given, without a schema), for tests that
+        install what a real cluster serves beyond :data:`BUILTIN_RESOURCES` (Deployments, RBAC...)."""
+        self._register(served)
+
     # -- HTTP --------------------------------------------------------------------------------
+
+    async def _serve_version(self, request: Any) -> Any:
+        """kmock's list of a group version's resources, naming the core group's ``v1`` as the API
+        server does (kmock says ``/v1``, and client-go's REST mapper, in kubectl and Helm, then
+        finds no core kind at all)."""
+        payload = await super()._serve_version(request)
+        if request.resource.group == "" and isinstance(payload, dict):
+            payload["groupVersion"] = request.resource.version
+        return payload
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         target = parse_resource_path(raw_request.path)
