@@ -77,6 +77,8 @@ def _positive_number(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text} is not a positive number (2 = twice as fast)")
     return value
+
+
 def _invoke(args: argparse.Namespace) -> int:
     from port_bridge.invoke.command import InvokeOptions, run_invoke
     from port_bridge.invoke.source import RunFlags
