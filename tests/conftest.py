@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -50,6 +51,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """On CI the reference data is always there: its absence fails the run, once, at the start."""
     if os.environ.get("CI", "").lower() == "true" and _shared() is None:
         raise pytest.UsageError(f"CI=true but {SHARED_MISSING.split(':')[0]}")
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """Commands run in-process configure the root logger onto the test's captured stderr; put back
+    what was there so later tests do not log into a closed stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

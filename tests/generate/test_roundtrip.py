@@ -28,7 +28,7 @@ from tests.waiting import wait_for
 SHARED_PROMISES = ("aws-rds", "jenkins", "namespace", "postgresql", "redis", "runtime")
 PROJECT_PROMISES = {
     manifest["metadata"]["name"]: manifest
-    for path in sorted((REPO / "deploy").rglob("*.yaml"))
+    for path in sorted((REPO / "deploy" / "kratix" / "promises").glob("*.yaml"))
     for manifest in load_manifests(path)
     if isinstance(manifest, dict) and manifest.get("kind") == "Promise"
 }
