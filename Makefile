@@ -5,17 +5,32 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
+# A .venv made by another Python (an upgrade, another pyenv version, one that no longer runs) is
+# rebuilt rather than half-used; a Python older than the project needs is refused in one line.
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print(sys.version.split()[0])' 2>/dev/null)
+ifneq ($(shell $(PYTHON) -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null),True)
+$(error port-bridge needs Python 3.11 or newer; $(PYTHON) is $(or $(PYTHON_VERSION),not found): set PYTHON=python3.11)
+endif
+VENV_VERSION := $(shell $(BIN)/python -c 'import sys; print(sys.version.split()[0])' 2>/dev/null)
+VENV_STAMP := $(VENV)/.made-by-python-$(PYTHON_VERSION)
+ifneq ($(VENV_VERSION),$(PYTHON_VERSION))
+.PHONY: $(VENV_STAMP)
+endif
+
 .PHONY: sandbox test lint typecheck unit bench clean helm-venv lock
 
-$(BIN)/python:
+$(VENV_STAMP):
+	@if [ -d $(VENV) ]; then echo "$(VENV) was made by Python $(or $(VENV_VERSION),that no longer runs), not $(PYTHON_VERSION): rebuilding it"; fi
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	touch $@
 
-$(VENV)/.installed-sandbox: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-sandbox: pyproject.toml $(VENV_STAMP)
 	$(BIN)/pip install --quiet -e '.[sandbox]'
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml $(VENV_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed-sandbox
 
@@ -50,11 +65,11 @@ test: lint typecheck unit
 
 # The hash-pinned locks deploy/Dockerfile installs from: pyproject.toml's runtime dependencies, and
 # the tools that build port-bridge's wheel. Run after changing dependencies (needs PyPI).
-lock: $(BIN)/python
+lock: $(VENV_STAMP)
 	$(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
 		--custom-compile-command "make lock" --quiet --output-file requirements.lock
-	printf 'setuptools>=69\nwheel\n' | $(BIN)/uv pip compile - --generate-hashes --python-version 3.11 \
+	printf 'setuptools>=77\nwheel\n' | $(BIN)/uv pip compile - --generate-hashes --python-version 3.11 \
 		--custom-compile-command "make lock" --quiet --output-file deploy/requirements-build.lock
 
 bench: $(VENV)/.installed-dev
