@@ -26,20 +26,21 @@ $(VENV_STAMP):
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	touch $@
 
-$(VENV)/.installed-sandbox: pyproject.toml $(VENV_STAMP)
-	$(BIN)/pip install --quiet -e '.[sandbox]'
+$(VENV)/.installed-sandbox: pyproject.toml sandbox/pyproject.toml $(VENV_STAMP)
+	$(BIN)/pip install --quiet -e . -e ./sandbox
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV_STAMP)
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml sandbox/pyproject.toml $(VENV_STAMP)
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./sandbox
 	touch $@ $(VENV)/.installed-sandbox
 
 sandbox: $(VENV)/.installed-sandbox
 	$(BIN)/port-bridge sandbox
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check port_bridge tests deploy bench
-	$(BIN)/ruff format --check port_bridge tests deploy bench
+	$(BIN)/ruff check port_bridge sandbox tests deploy bench
+	$(BIN)/lint-imports
+	$(BIN)/ruff format --check port_bridge sandbox tests deploy bench
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

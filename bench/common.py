@@ -34,10 +34,10 @@ from urllib.parse import urlsplit
 import kubernetes
 import requests
 
-from port_bridge.sandbox.kube import KubeApiServer, KubeEmulator
-from port_bridge.sandbox.kube.crds import load_manifests
-from port_bridge.sandbox.kube.paths import parse_resource_path
-from port_bridge.sandbox.shared import locate_shared_dir
+from port_bridge_sandbox.kube import KubeApiServer, KubeEmulator
+from port_bridge_sandbox.kube.crds import load_manifests
+from port_bridge_sandbox.kube.paths import parse_resource_path
+from port_bridge_sandbox.shared import locate_shared_dir
 
 REPO = Path(__file__).resolve().parents[1]
 BRIDGE_NAMESPACE = "port-bridge"
@@ -91,7 +91,7 @@ def _prepare_cluster(server: KubeApiServer, shared: Path) -> None:
 
 def _serve_cluster(conn: Connection, shared: str) -> None:
     """The child: serve the prepared emulator and answer the parent's questions until "stop"."""
-    from port_bridge.sandbox.kube import server as server_module
+    from port_bridge_sandbox.kube import server as server_module
 
     vars(server_module)["KubeEmulator"] = _WatchTrackingEmulator  # what KubeApiServer builds, in this process
     server = KubeApiServer().start()

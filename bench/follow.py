@@ -74,11 +74,11 @@ from bench.common import (
 )
 from port_bridge.intake.app import create_app
 from port_bridge.mapping.actions import load_actions
-from port_bridge.sandbox.kratix import Era, KratixSimulator, Timings
-from port_bridge.sandbox.port import PortEmulator, RecordedCall
-from port_bridge.sandbox.shared import locate_shared_dir, require_file
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
+from port_bridge_sandbox.kratix import Era, KratixSimulator, Timings
+from port_bridge_sandbox.port import PortEmulator, RecordedCall
+from port_bridge_sandbox.shared import locate_shared_dir, require_file
 
 ACTION = "create-postgresql"
 NAMESPACE = "team-a"

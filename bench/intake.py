@@ -61,12 +61,12 @@ from bench.common import (
 from port_bridge.intake.server import IntakeServer
 from port_bridge.mapping.actions import load_actions
 from port_bridge.port.client import PortClient
-from port_bridge.sandbox.port import PortEmulator, port_json, render, sign, trigger_context
-from port_bridge.sandbox.port.runs import new_run_id
-from port_bridge.sandbox.port.state import user_id_for
-from port_bridge.sandbox.shared import locate_shared_dir, require_file
 from port_bridge.settings import Settings
 from port_bridge.startup import PortLogin
+from port_bridge_sandbox.port import PortEmulator, port_json, render, sign, trigger_context
+from port_bridge_sandbox.port.runs import new_run_id
+from port_bridge_sandbox.port.state import user_id_for
+from port_bridge_sandbox.shared import locate_shared_dir, require_file
 
 ACTION = "create-postgresql"
 USER_EMAIL = "developer@example.com"

@@ -28,11 +28,11 @@ from port_bridge.controller.main import run_controller
 from port_bridge.controller.manager import Controller
 from port_bridge.kratix.catalog import PROMISES
 from port_bridge.kube.objects import KubeObjects
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.kube.crds import load_manifests
-from port_bridge.sandbox.port import PortEmulator
-from port_bridge.sandbox.shared import locate_shared_dir, require_file
 from port_bridge.settings import Settings
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kube.crds import load_manifests
+from port_bridge_sandbox.port import PortEmulator
+from port_bridge_sandbox.shared import locate_shared_dir, require_file
 
 REPO = Path(__file__).resolve().parents[1]
 NAMESPACE = "port-bridge"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from port_bridge import __version__
@@ -44,10 +45,20 @@ def _apply(args: argparse.Namespace) -> int:
     return run_apply(dry_run=args.dry_run, prune=args.prune)
 
 
-def _sandbox(args: argparse.Namespace) -> int:
-    from port_bridge.sandbox.demo import run_sandbox
+SANDBOX_ENTRY_POINTS = "port_bridge.sandbox"
+SANDBOX_MISSING = (
+    "the sandbox is not installed (it is a distribution of its own, kept out of the runtime image): "
+    "run `make sandbox` in a clone, or `pip install ./sandbox` there"
+)
 
-    return run_sandbox(era=args.era, keep_running=args.keep_running, speed=args.speed)
+
+def _sandbox(args: argparse.Namespace) -> int:
+    """The sandbox is found by its entry point, so the product never imports it."""
+    found = entry_points(group=SANDBOX_ENTRY_POINTS, name="run")
+    if not found:
+        raise ConfigurationError(SANDBOX_MISSING)
+    run: Callable[..., int] = next(iter(found)).load()
+    return run(era=args.era, keep_running=args.keep_running, speed=args.speed)
 
 
 def _scorecards(args: argparse.Namespace) -> int:

@@ -21,13 +21,13 @@ from port_bridge.controller.manager import Controller
 from port_bridge.intake.app import create_app
 from port_bridge.mapping.actions import ActionConfig, RequestMapping, load_actions
 from port_bridge.port.client import PortClient
-from port_bridge.sandbox.kratix import Era, KratixSimulator, Timings
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.kube.crds import load_manifests
-from port_bridge.sandbox.port import PortEmulator, Run
-from port_bridge.sandbox.shared import SharedDataMissing, locate_shared_dir, require_file
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
+from port_bridge_sandbox.kratix import Era, KratixSimulator, Timings
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kube.crds import load_manifests
+from port_bridge_sandbox.port import PortEmulator, Run
+from port_bridge_sandbox.shared import SharedDataMissing, locate_shared_dir, require_file
 from tests.waiting import wait_for
 
 # --- Reference data beside the clone (../shared), and the project's own Kratix objects ---

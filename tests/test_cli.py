@@ -18,7 +18,7 @@ import pytest
 
 from port_bridge import __version__
 from port_bridge.cli import main
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.conftest import REPO
 from tests.waiting import wait_for
 

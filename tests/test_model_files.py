@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from port_bridge.mapping.actions import load_actions
-from port_bridge.sandbox.port.spec import PortSpec
+from port_bridge_sandbox.port.spec import PortSpec
 from tests.conftest import REPO
 
 BLUEPRINTS = sorted((REPO / "blueprints").glob("*.json"))

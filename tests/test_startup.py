@@ -15,8 +15,6 @@ import pytest
 from pydantic import SecretStr
 
 from port_bridge.port.client import PortClient
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.port import PortEmulator
 from port_bridge.settings import ConfigurationError, Settings
 from port_bridge.startup import (
     LoginState,
@@ -26,6 +24,8 @@ from port_bridge.startup import (
     check_scorecards,
     connect_kubernetes,
 )
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.port import PortEmulator
 from tests.conftest import REPO
 
 

@@ -21,11 +21,11 @@ from port_bridge.intake.app import create_app
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
 from port_bridge.kube.objects import KubeObjects, Resource
 from port_bridge.mapping.actions import ActionConfig
-from port_bridge.sandbox.kratix import Timings
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.port import PortEmulator, Run
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
+from port_bridge_sandbox.kratix import Timings
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.port import PortEmulator, Run
 from tests.conftest import BRIDGE_NAMESPACE, Bridge, StartController, StartKratix, with_timeout
 from tests.waiting import wait_for
 

@@ -12,9 +12,9 @@ import yaml
 
 from port_bridge.kube.objects import KubeObjects, Resource
 from port_bridge.mapping.actions import ActionConfig, load_action_file
-from port_bridge.sandbox.kratix import Behaviour, Era, KratixSimulator
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.port import Run
+from port_bridge_sandbox.kratix import Behaviour, Era, KratixSimulator
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.port import Run
 from tests.conftest import REPO, Bridge, MakeBridge, with_timeout
 from tests.waiting import wait_for
 

@@ -26,11 +26,11 @@ from port_bridge.kube.objects import KubeObjects
 from port_bridge.mapping.actions import ActionConfig
 from port_bridge.port.client import PortClient
 from port_bridge.port.transport import Json
-from port_bridge.sandbox.kratix import Behaviour
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.port import PortEmulator, Run
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
+from port_bridge_sandbox.kratix import Behaviour
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.port import PortEmulator, Run
 from tests.conftest import BRIDGE_NAMESPACE, Bridge, MakeBridge, PortApi, StartController, with_timeout
 from tests.waiting import wait_for
 

@@ -14,10 +14,10 @@ from kubernetes.client import ApiClient
 
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
 from port_bridge.kube.objects import KubeObjects, Resource
-from port_bridge.sandbox.kratix import Behaviour, Era, Timings
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.port import PortEmulator, Run
 from port_bridge.serving import WsgiThread
+from port_bridge_sandbox.kratix import Behaviour, Era, Timings
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.port import PortEmulator, Run
 from tests.conftest import BRIDGE_NAMESPACE, Bridge, MakeBridge, StartController, StartKratix
 from tests.waiting import wait_for
 

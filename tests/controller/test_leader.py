@@ -13,7 +13,7 @@ import pytest
 from kubernetes.client import CoordinationV1Api
 
 from port_bridge.controller.leader import LeaderElector
-from port_bridge.sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kube import KubeApiServer
 from tests.waiting import wait_for
 
 FAST_LEASE, FAST_DEADLINE, FAST_RETRY = 2, 1.0, 0.1  # seconds

@@ -11,7 +11,7 @@ import kubernetes
 import pytest
 
 from port_bridge.kube.objects import KubeObjects, Resource
-from port_bridge.sandbox.kratix import Behaviour
+from port_bridge_sandbox.kratix import Behaviour
 from tests.conftest import Bridge
 from tests.waiting import wait_for
 

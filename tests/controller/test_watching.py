@@ -10,7 +10,7 @@ import kubernetes
 
 from port_bridge.controller.watching import ObjectCache, Watcher
 from port_bridge.kube.objects import KubeObjects, Resource
-from port_bridge.sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kube import KubeApiServer
 from tests.conftest import RunningController
 from tests.waiting import wait_for
 

@@ -24,7 +24,7 @@ import yaml
 
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
 from port_bridge.kube.objects import KubeObjects
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.conftest import BRIDGE_NAMESPACE, REPO
 
 GITHUB = REPO / "deploy" / "github"

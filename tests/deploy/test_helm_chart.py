@@ -2,7 +2,7 @@
 
 Helm's library (helm-sdkpy) needs Python 3.12+, so it runs in .venv-helm (``make helm-venv``)
 through tests/deploy/helm/driver.py; this module keeps everything else: the Kubernetes emulator
-the chart is installed into (port_bridge/sandbox/kube, serving the built-in kinds a cluster
+the chart is installed into (sandbox/port_bridge_sandbox/kube, serving the built-in kinds a cluster
 has), reading every object back, and the checks, most of them the very functions
 test_manifests.py applies to the kustomize manifests (RBAC against the code's calls, the
 environment against ``Settings``), so the chart and the manifests cannot drift apart.
@@ -26,9 +26,9 @@ import requests
 import yaml
 
 from port_bridge.mapping.actions import load_actions
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.kube.crds import ServedVersion
 from port_bridge.settings import PORT_API_HOSTS
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kube.crds import ServedVersion
 from tests.deploy.conftest import drive
 from tests.deploy.test_manifests import (
     DIRECT_ENV,

@@ -49,8 +49,8 @@ import port_bridge
 from port_bridge.actionrun.model import ActionRunSpec
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_manifest
 from port_bridge.mapping.actions import load_actions
-from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.settings import PORT_API_HOSTS, Settings
+from port_bridge_sandbox.kube import KubeApiServer
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from port_bridge.sandbox.kube.crds import load_manifests
+from port_bridge_sandbox.kube.crds import load_manifests
 
 REPO = Path(__file__).resolve().parents[2]
 MARKETPLACE = ("postgresql", "redis", "namespace")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from port_bridge.sandbox.shared import SharedDataMissing, locate_shared_dir, require_file
+from port_bridge_sandbox.shared import SharedDataMissing, locate_shared_dir, require_file
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import yaml
 
 from port_bridge.cli import main
 from port_bridge.mapping.actions import load_actions
-from port_bridge.sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kube import KubeApiServer
 from tests.conftest import PROJECT_PROMISES
 
 FILES = [

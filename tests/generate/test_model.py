@@ -16,8 +16,8 @@ from port_bridge.generate import GeneratedModel, GenerateError, generate, render
 from port_bridge.generate.model import INPUT_ORDER_ANNOTATION
 from port_bridge.mapping.actions import ActionConfig, load_action_file, load_actions
 from port_bridge.mapping.render import render_request
-from port_bridge.sandbox.kube.crds import load_manifests
-from port_bridge.sandbox.port import PortSpec
+from port_bridge_sandbox.kube.crds import load_manifests
+from port_bridge_sandbox.port import PortSpec
 from tests.conftest import REPO
 
 

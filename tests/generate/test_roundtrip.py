@@ -19,9 +19,9 @@ from kubernetes.client import ApiException
 from port_bridge.generate import GeneratedModel, generate
 from port_bridge.kratix.promise import PromiseApi
 from port_bridge.kube.objects import KubeObjects, Resource
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.kube.crds import load_manifests
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kube.crds import load_manifests
+from port_bridge_sandbox.port import PortEmulator
 from tests.conftest import MAPPED_PROMISES, REPO, Bridge, MakeBridge, PortApi
 from tests.waiting import wait_for
 

@@ -22,10 +22,10 @@ from port_bridge.intake.app import create_app
 from port_bridge.intake.closing import PortRunCloser
 from port_bridge.mapping.actions import ActionConfig, load_action_file
 from port_bridge.port.client import PortClient
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.port import PortEmulator, Run, sign
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.port import PortEmulator, Run, sign
 from tests.conftest import REPO, Bridge
 
 AGENT_LOGS = {

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
 from port_bridge.kube.objects import KubeObjects
-from port_bridge.sandbox.port import PortEmulator, port_json, sign
+from port_bridge_sandbox.port import PortEmulator, port_json, sign
 from tests.conftest import BRIDGE_NAMESPACE
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from port_bridge.intake.payload import PayloadRejected, find_run_id, parse_run
-from port_bridge.sandbox.port import legacy_envelope, trigger_context
+from port_bridge_sandbox.port import legacy_envelope, trigger_context
 
 ACTION = {
     "identifier": "update-redis",

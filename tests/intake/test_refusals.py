@@ -21,10 +21,10 @@ from port_bridge.kratix.promise import PromiseApi
 from port_bridge.kube.actionruns import ACTIONRUNS
 from port_bridge.kube.objects import KubeObjects
 from port_bridge.mapping.actions import ActionConfig
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.port import PortEmulator, Run, sign
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.port import PortEmulator, Run, sign
 from tests.conftest import BRIDGE_NAMESPACE
 from tests.waiting import wait_for
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.waiting import wait_for
 
 ACCEPTED = re.compile(r'port_bridge_http_requests_total\{outcome="accepted",route="/webhook"\} (\d+)')

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from port_bridge.intake.signature import SignatureRejected, verify
-from port_bridge.sandbox.port import port_json, sign
+from port_bridge_sandbox.port import port_json, sign
 
 SECRET = "port-client-secret"
 NOW = 1_800_000_000

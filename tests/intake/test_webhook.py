@@ -28,11 +28,11 @@ from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
 from port_bridge.kube.objects import KubeObjects
 from port_bridge.mapping.actions import ActionConfig, load_action_file
 from port_bridge.port.client import PortClient
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.port import PortEmulator, Run, port_json, sign
-from port_bridge.sandbox.port.invoker import BodyFormat
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.port import PortEmulator, Run, port_json, sign
+from port_bridge_sandbox.port.invoker import BodyFormat
 from tests.conftest import BRIDGE_NAMESPACE, REPO
 from tests.waiting import wait_for
 

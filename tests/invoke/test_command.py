@@ -19,10 +19,10 @@ import pytest
 
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
 from port_bridge.kube.objects import KubeObjects
-from port_bridge.sandbox.kratix import Behaviour
-from port_bridge.sandbox.port import PortEmulator, legacy_envelope, trigger_context
-from port_bridge.sandbox.port.github import WorkflowDispatch
 from port_bridge.serving import WsgiThread
+from port_bridge_sandbox.kratix import Behaviour
+from port_bridge_sandbox.port import PortEmulator, legacy_envelope, trigger_context
+from port_bridge_sandbox.port.github import WorkflowDispatch
 from tests.conftest import BRIDGE_NAMESPACE, StartController, StartKratix
 from tests.invoke.conftest import WORKFLOW_URL, Invoke, workflow_inputs
 from tests.waiting import wait_for

@@ -13,7 +13,7 @@ from port_bridge.actionrun.model import ActionRunSpec, JournalLine
 from port_bridge.invoke.follow import Followed, RunFollower
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_manifest, actionrun_name
 from port_bridge.kube.objects import KubeObjects
-from port_bridge.sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kube import KubeApiServer
 from tests.conftest import BRIDGE_NAMESPACE
 
 RUN_ID = "r_follow"

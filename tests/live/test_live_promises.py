@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.port import port_json, sign
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.port import port_json, sign
 from tests.conftest import Bridge
 from tests.waiting import wait_for
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from port_bridge.port import PortClient
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 
 MakeClient = Callable[..., PortClient]
 

@@ -12,7 +12,7 @@ import pytest
 
 from port_bridge.port import PortApiError, PortClient
 from port_bridge.port.auth import TokenCache
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.port.conftest import CREATE_DATABASE, DATABASE_BLUEPRINT, FakeClock, MakeClient
 from tests.waiting import wait_for
 

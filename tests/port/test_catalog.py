@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from port_bridge.port import NotFound, PortApiError, PortClient
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.port.conftest import CREATE_DATABASE, DATABASE_BLUEPRINT
 
 SCORECARD: dict[str, Any] = {

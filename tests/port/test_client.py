@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from port_bridge.port import PortClient
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 
 
 class RecordingSession(requests.Session):

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from port_bridge.port import BULK_LIMIT, NotFound, PortClient, RunAlreadyFinished
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 
 BULK = "/v1/blueprints/database/entities/bulk"
 

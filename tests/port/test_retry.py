@@ -9,7 +9,7 @@ import tenacity
 
 from port_bridge.port import NotFound, PortApiError, PortClient, PortUnavailable
 from port_bridge.port.retry import RetryableAnswer, RetryPolicy
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.port.conftest import FakeClock, MakeClient
 
 RUNS = "/v1/actions/runs/.*"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from port_bridge.port import NotFound, PortClient, RunAlreadyFinished
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.port.conftest import MakeClient
 
 RUNS = "/v1/actions/runs/.*"

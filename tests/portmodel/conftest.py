@@ -20,7 +20,7 @@ import yaml
 
 from port_bridge.cli import main
 from port_bridge.portmodel.records import RECORDS_BLUEPRINT
-from port_bridge.sandbox.port import PortEmulator, PortSpec, RecordedCall
+from port_bridge_sandbox.port import PortEmulator, PortSpec, RecordedCall
 from tests.conftest import REPO
 from tests.portmodel.oracle import load_port_spec
 

@@ -1,7 +1,7 @@
 """The oracle of apply's checks: Port's spec, the bodies to mutate, and where the product differs.
 
 Port's OpenAPI spec is read from ../shared here, in the tests only, with the emulator's own
-loader and validator (``port_bridge.sandbox.port.spec``), which shares no code with the
+loader and validator (``port_bridge_sandbox.port.spec``), which shares no code with the
 product's checks (``port_bridge/portmodel/bodies``). The bodies are the project's own files and
 ``examples`` (the rest of Port's fields). Both must give the same verdict on every body and
 mutation, except where :func:`stricter_on_purpose` says the product refuses what the spec, read
@@ -30,8 +30,8 @@ import pytest
 import yaml
 
 from port_bridge.portmodel.schema import Kind
-from port_bridge.sandbox.port import PortSpec
-from port_bridge.sandbox.shared import SharedDataMissing, locate_shared_dir, require_file
+from port_bridge_sandbox.port import PortSpec
+from port_bridge_sandbox.shared import SharedDataMissing, locate_shared_dir, require_file
 from tests.conftest import REPO
 from tests.portmodel import examples
 

@@ -13,7 +13,7 @@ import pytest
 
 from port_bridge.portmodel.normalise import normalised
 from port_bridge.portmodel.records import RECORDS_BLUEPRINT
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.conftest import REPO
 from tests.portmodel.conftest import Apply, edit_action, read_json, write_json, write_lines, writes
 

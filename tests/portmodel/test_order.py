@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from port_bridge.portmodel.normalise import normalised
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.conftest import PortApi
 from tests.portmodel.conftest import Apply, write_json, write_lines
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from port_bridge.portmodel.records import RECORDS_BLUEPRINT
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.portmodel.conftest import Apply, write_lines, writes
 
 SOMEONE_ELSES_ACTION = {

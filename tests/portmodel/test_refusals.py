@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.portmodel.conftest import Apply, Result, read_json, write_json, writes
 
 

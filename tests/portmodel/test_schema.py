@@ -15,7 +15,7 @@ import pytest
 from port_bridge.portmodel.checks import reference_problems
 from port_bridge.portmodel.files import load_model
 from port_bridge.portmodel.schema import Kind, body_problems
-from port_bridge.sandbox.port import PortSpec
+from port_bridge_sandbox.port import PortSpec
 from tests.conftest import REPO
 from tests.portmodel import examples
 from tests.portmodel.examples import with_change

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from port_bridge.portmodel.schema import Kind, body_problems
-from port_bridge.sandbox.port import PortSpec
+from port_bridge_sandbox.port import PortSpec
 from tests.portmodel.oracle import CORPUS, spec_problems, stricter_on_purpose
 
 

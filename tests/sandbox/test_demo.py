@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from port_bridge.sandbox.demo import run_sandbox
-from port_bridge.sandbox.shared import SHARED_DIR_ENV
+from port_bridge_sandbox.demo import run_sandbox
+from port_bridge_sandbox.shared import SHARED_DIR_ENV
 
 
 def _story(*, era: str, spec_path: Path | None = None) -> str:

@@ -3,8 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
-from port_bridge.sandbox.kratix import eras
-from port_bridge.sandbox.kratix.eras import Era
+from port_bridge_sandbox.kratix import eras
+from port_bridge_sandbox.kratix.eras import Era
 
 PIPELINES = ("configure", "wait")
 

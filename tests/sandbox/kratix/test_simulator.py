@@ -10,9 +10,9 @@ import kubernetes
 import pytest
 from kubernetes.client import ApiException, CustomObjectsApi
 
-from port_bridge.sandbox.kratix import Behaviour, Era, Timings
-from port_bridge.sandbox.kratix.behaviour import WorksOutcome
-from port_bridge.sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kratix import Behaviour, Era, Timings
+from port_bridge_sandbox.kratix.behaviour import WorksOutcome
+from port_bridge_sandbox.kube import KubeApiServer
 from tests.conftest import StartKratix
 from tests.kubeclient import json_object
 from tests.waiting import wait_for

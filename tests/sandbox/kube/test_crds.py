@@ -2,7 +2,7 @@ from typing import Any
 
 import pytest
 
-from port_bridge.sandbox.kube.crds import InvalidCrd, crd_from_promise, parse_crd
+from port_bridge_sandbox.kube.crds import InvalidCrd, crd_from_promise, parse_crd
 
 
 def test_every_marketplace_promise_yields_a_servable_namespaced_crd(

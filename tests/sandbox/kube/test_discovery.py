@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from port_bridge.sandbox.kube import KubeApiServer
-from port_bridge.sandbox.kube.crds import ServedVersion
+from port_bridge_sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kube.crds import ServedVersion
 
 DEPLOYMENTS = ServedVersion(
     "apps",

@@ -25,7 +25,7 @@ from kubernetes.client import (
     VersionApi,
 )
 
-from port_bridge.sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kube import KubeApiServer
 from tests.kubeclient import error_body, json_object, watch_events
 
 GROUP, VERSION, PLURAL = "marketplace.kratix.io", "v1alpha2", "postgresqls"

@@ -3,7 +3,7 @@ import asyncio
 import kmock
 import pytest
 
-from port_bridge.sandbox.kube.events import Event, EventLog, ResourceVersionTooOld
+from port_bridge_sandbox.kube.events import Event, EventLog, ResourceVersionTooOld
 
 RESOURCE = kmock.resource("", "v1", "configmaps")
 

@@ -1,6 +1,6 @@
 import pytest
 
-from port_bridge.sandbox.kube.paths import ResourcePath, parse_resource_path
+from port_bridge_sandbox.kube.paths import ResourcePath, parse_resource_path
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 import pytest
 
-from port_bridge.sandbox.kube.selectors import InvalidSelector, Selector
+from port_bridge_sandbox.kube.selectors import InvalidSelector, Selector
 
 FIELDS = frozenset({"metadata.name", "metadata.namespace"})
 OBJ = {

@@ -6,7 +6,7 @@ from pathlib import Path
 import kubernetes
 from kubernetes.client import CoreV1Api, V1ConfigMap, V1ObjectMeta
 
-from port_bridge.sandbox.kube import KubeApiServer
+from port_bridge_sandbox.kube import KubeApiServer
 from tests.kubeclient import watch_events
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from port_bridge.sandbox.port.server import PortEmulator
+from port_bridge_sandbox.port.server import PortEmulator
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 
 
 def _token(emulator: PortEmulator, *, secret: str | None = None) -> requests.Response:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.conftest import PortApi
 
 SERVICE = {

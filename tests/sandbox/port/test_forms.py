@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from port_bridge.sandbox.port.forms import fill_form
+from port_bridge_sandbox.port.forms import fill_form
 
 ENTITY = {"identifier": "default.orders", "properties": {"size": "large", "replicas": 3, "tags": ["a"]}}
 USER = {"email": "dev@example.com"}

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from port_bridge.sandbox.port import PortEmulator
-from port_bridge.sandbox.port.github import DispatchRefused
+from port_bridge_sandbox.port import PortEmulator
+from port_bridge_sandbox.port.github import DispatchRefused
 
 BLUEPRINT = {
     "identifier": "service",

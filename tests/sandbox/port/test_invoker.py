@@ -17,7 +17,7 @@ import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from port_bridge.sandbox.port import PortEmulator, TemplateError, render
+from port_bridge_sandbox.port import PortEmulator, TemplateError, render
 from tests.conftest import PortApi
 
 BLUEPRINT = {

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from port_bridge.sandbox.port import PortEmulator
+from port_bridge_sandbox.port import PortEmulator
 from tests.conftest import PortApi
 
 ACTION = {

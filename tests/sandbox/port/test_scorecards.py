@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from port_bridge.sandbox.port import evaluate_scorecard
-from port_bridge.sandbox.port.scorecards import matches_condition, reached_level
+from port_bridge_sandbox.port import evaluate_scorecard
+from port_bridge_sandbox.port.scorecards import matches_condition, reached_level
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 ENTITY: dict[str, Any] = {

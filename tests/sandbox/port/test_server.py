@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from port_bridge.sandbox.port import PortEmulator, PortSpec
-from port_bridge.sandbox.shared import SharedDataMissing
+from port_bridge_sandbox.port import PortEmulator, PortSpec
+from port_bridge_sandbox.shared import SharedDataMissing
 from tests.conftest import PortApi
 from tests.waiting import wait_for
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from port_bridge.sandbox.port import PortEmulator, PortSpec
+from port_bridge_sandbox.port import PortEmulator, PortSpec
 from tests.conftest import PortApi
 
 BLUEPRINT = {"identifier": "service", "title": "Service", "schema": {"properties": {}}}

@@ -1,6 +1,0 @@
-"""A Kubernetes API server on 127.0.0.1 for tests and the sandbox: kmock behind a stricter subclass."""
-
-from port_bridge.sandbox.kube.emulator import KubeEmulator
-from port_bridge.sandbox.kube.server import KubeApiServer
-
-__all__ = ["KubeApiServer", "KubeEmulator"]

@@ -1,0 +1,310 @@
+"""The emulator acting as Port when a user presses an action's button: a signed webhook request.
+
+For an action whose ``invocationMethod.type`` is ``WEBHOOK`` this creates the run, builds Port's
+trigger context (research/port.md §1.2), renders the action's ``url``, ``headers`` and ``body``
+templates against it, serializes the body as Port's JavaScript does (compact, non-ASCII left as
+is, UTF-8), signs ``"<timestamp>.<body>"`` with HMAC-SHA256 under the client secret and sends it.
+
+Variants for the tests of a receiver: a fixed timestamp, a wrong secret, the legacy envelope
+body (§1.4), and delivery through Port's execution agent (``sender="agent"``, §5.2, see
+:mod:`~port_bridge_sandbox.port.agent`): the agent's message shape and signing, and its own
+reports to the run from the answer it gets (the run is then marked as routed through the agent,
+as an action with ``agent: true`` is). Sent by Port itself, a ``synchronized`` action's run is
+closed from the HTTP answer (2xx is SUCCESS), as Port does. Without a ``body`` template the
+whole trigger context is sent (Port's docs do not say what it sends then).
+With ``form=True`` the inputs are what a user typed into the action's form, and the ones they
+left take the form's defaults, literal or jqQuery (:mod:`~port_bridge_sandbox.port.forms`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import requests
+
+from port_bridge_sandbox.port.agent import AgentReporter, agent_message, agent_serialised
+from port_bridge_sandbox.port.catalog import action_blueprint
+from port_bridge_sandbox.port.clock import now_iso
+from port_bridge_sandbox.port.errors import PortError
+from port_bridge_sandbox.port.forms import fill_form
+from port_bridge_sandbox.port.state import PortState, user_id_for
+from port_bridge_sandbox.port.templating import render, render_string
+
+BodyFormat = Literal["v2", "legacy"]
+Sender = Literal["port", "agent"]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One delivered webhook: the run it belongs to, exactly what was sent, and the answer."""
+
+    run_id: str
+    url: str
+    method: str
+    headers: Mapping[str, str]
+    body: bytes
+    context: Mapping[str, Any]
+    response: requests.Response
+
+
+def sign(content: bytes, *, secret: str, timestamp: str) -> str:
+    """Port's ``x-port-signature`` for ``content`` sent at ``timestamp``."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + content, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def port_json(value: Any) -> bytes:
+    """``value`` serialized like JavaScript's ``JSON.stringify``: compact and not ASCII-escaped."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def trigger_context(
+    *,
+    run_id: str,
+    action: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    entity: Mapping[str, Any],
+    user_email: str,
+    operation: str,
+    org_id: str,
+    origin: str = "UI",
+) -> dict[str, Any]:
+    """What Port's templates see as ``.`` for a self-service run."""
+    user_id = user_id_for(user_email)
+    local_part = user_email.partition("@")[0]
+    at = now_iso()
+    user = {
+        "email": user_email,
+        "firstName": local_part,
+        "lastName": "",
+        "phoneNumber": "",
+        "picture": "",
+        "providers": ["port"],
+        "status": "ACTIVE",
+        "id": user_id,
+        "createdAt": at,
+        "updatedAt": at,
+    }
+    return {
+        "inputs": dict(inputs),
+        "trigger": {
+            "by": {"orgId": org_id, "userId": user_id, "user": user},
+            "origin": origin,
+            "at": at,
+            "operation": operation,
+        },
+        "event": None,
+        "entity": dict(entity),
+        "action": {
+            "identifier": action["identifier"],
+            "blueprint": action_blueprint(action),
+            "encryptedProperties": [],
+        },
+        "run": {"id": run_id},
+    }
+
+
+def legacy_envelope(context: Mapping[str, Any], action: Mapping[str, Any]) -> dict[str, Any]:
+    """The pre-v2 fixed body built from the same trigger context."""
+    trigger, entity = context["trigger"], context["entity"]
+    return {
+        "action": action["identifier"],
+        "resourceType": "run",
+        "status": "TRIGGERED",
+        "trigger": {"by": trigger["by"], "origin": trigger["origin"], "at": trigger["at"]},
+        "context": {
+            "entity": entity.get("identifier"),
+            "blueprint": context["action"]["blueprint"],
+            "runId": context["run"]["id"],
+        },
+        "payload": {
+            "entity": entity or None,
+            "action": {
+                "identifier": action["identifier"],
+                "title": action.get("title"),
+                "blueprint": context["action"]["blueprint"],
+                "invocationMethod": action["invocationMethod"],
+                "trigger": trigger["operation"],
+            },
+            "properties": context["inputs"],
+            "censoredProperties": [],
+        },
+    }
+
+
+class ActionInvoker:
+    """Triggers actions stored in a :class:`PortState` by calling their webhooks."""
+
+    def __init__(
+        self, *, state: PortState, client_secret: str, org_id: str, secrets: Mapping[str, str]
+    ) -> None:
+        self._state = state
+        self._client_secret = client_secret
+        self._org_id = org_id
+        self._secrets = dict(secrets)
+
+    def invoke(
+        self,
+        action_identifier: str,
+        *,
+        inputs: Mapping[str, Any] | None = None,
+        entity: str | Mapping[str, Any] | None = None,
+        user_email: str = "developer@example.com",
+        operation: str | None = None,
+        url: str | None = None,
+        timestamp: int | str | None = None,
+        secret: str | None = None,
+        body_format: BodyFormat = "v2",
+        sender: Sender = "port",
+        timeout: float = 10.0,
+        form: bool = False,
+    ) -> Invocation:
+        """Run the action as a user would; with ``form``, ``inputs`` are what they typed into its form,
+        and the inputs they left take the form's defaults (:func:`~.forms.fill_form`)."""
+        action = self._webhook_action(action_identifier)
+        operation = operation or action["trigger"].get("operation", "CREATE")
+        entity_json = self._entity(action, entity, operation)
+        if form:
+            inputs = fill_form(
+                action["trigger"].get("userInputs") or {},
+                inputs or {},
+                entity=entity_json,
+                user={"email": user_email},
+            )
+        run = self._state.create_run(
+            action_identifier,
+            properties=inputs or {},
+            entity=entity_json.get("identifier"),
+            user_email=user_email,
+            operation=operation,
+        )
+        context = trigger_context(
+            run_id=run.id,
+            action=action,
+            inputs=inputs or {},
+            entity=entity_json,
+            user_email=user_email,
+            operation=operation,
+            org_id=self._org_id,
+        )
+        payload = self._resolve(action, context, body_format=body_format, url=url)
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        key = secret if secret is not None else self._client_secret
+        if sender == "agent":
+            payload["agent"] = True
+            self._state.set_run_invocation(run.id, payload=payload)
+            return self._through_agent(run.id, payload, context, stamp=stamp, key=key, timeout=timeout)
+        self._state.set_run_invocation(run.id, payload=payload)
+        sent = port_json(payload["body"])
+        headers = {
+            **payload["headers"],
+            "content-type": "application/json",
+            "x-port-timestamp": stamp,
+            "x-port-signature": sign(sent, secret=key, timestamp=stamp),
+        }
+        response = requests.request(
+            payload["method"], payload["url"], data=sent, headers=headers, timeout=timeout
+        )
+        if payload["synchronized"]:
+            self._state.finish_synchronized_run(
+                run.id, ok=response.ok, response=_answer(response), status_code=response.status_code
+            )
+        return Invocation(run.id, payload["url"], payload["method"], headers, sent, context, response)
+
+    def _through_agent(
+        self,
+        run_id: str,
+        payload: Mapping[str, Any],
+        context: Mapping[str, Any],
+        *,
+        stamp: str,
+        key: str,
+        timeout: float,
+    ) -> Invocation:
+        """The run as the execution agent forwards it, and the agent's reports from the answer."""
+        reporter = AgentReporter(self._state, run_id)
+        reporter.before_sending()
+        signed, sent = agent_serialised(agent_message(payload["body"], run_id=run_id, invocation=payload))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Port-Timestamp": stamp,
+            "X-Port-Signature": sign(signed, secret=key, timestamp=stamp),
+        }
+        try:
+            response = requests.request(
+                payload["method"], payload["url"], data=sent, headers=headers, timeout=timeout
+            )
+        except requests.RequestException:
+            reporter.failed()
+            raise
+        reporter.answered(response, synchronized=bool(payload["synchronized"]))
+        return Invocation(run_id, payload["url"], payload["method"], headers, sent, context, response)
+
+    def _webhook_action(self, identifier: str) -> dict[str, Any]:
+        action = self._state.catalog.find_action(identifier)
+        if action is None:
+            raise LookupError(f"no action {identifier!r}; create it first (POST /v1/actions)")
+        if action["invocationMethod"].get("type") != "WEBHOOK":
+            raise ValueError(f"action {identifier!r} is not a WEBHOOK action")
+        return action
+
+    def _resolve(
+        self,
+        action: Mapping[str, Any],
+        context: Mapping[str, Any],
+        *,
+        body_format: BodyFormat,
+        url: str | None,
+    ) -> dict[str, Any]:
+        """The invocation with every template rendered, as Port stores it on the run (``payload``)."""
+        method = action["invocationMethod"]
+        scope = {**context, "secrets": self._secrets}
+        body: Any = context
+        if body_format == "legacy":
+            body = legacy_envelope(context, action)
+        elif "body" in method:
+            body = render(method["body"], scope)
+        return {
+            "type": "WEBHOOK",
+            "url": url or render_string(method["url"], scope),
+            "agent": _flag(method.get("agent", False), scope),
+            "synchronized": _flag(method.get("synchronized", False), scope),
+            "method": str(method.get("method", "POST")).upper(),
+            "headers": {str(k): str(v) for k, v in render(method.get("headers") or {}, scope).items()},
+            "body": body,
+        }
+
+    def _entity(
+        self, action: Mapping[str, Any], entity: str | Mapping[str, Any] | None, operation: str
+    ) -> dict[str, Any]:
+        if operation == "CREATE" or entity is None:
+            return {}
+        if isinstance(entity, Mapping):
+            return dict(entity)
+        blueprint = action_blueprint(action)
+        if blueprint is None:
+            raise ValueError(
+                f"action {action['identifier']!r} names no blueprint to find entity {entity!r} in"
+            )
+        try:
+            return self._state.entity(blueprint, entity)
+        except PortError as error:
+            raise LookupError(error.message) from None
+
+
+def _flag(value: Any, scope: Mapping[str, Any]) -> bool:
+    return bool(render(value, scope)) if isinstance(value, str) else bool(value)
+
+
+def _answer(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
