@@ -2,11 +2,11 @@
 
 The API server checks the options (``PodLogOptions``) and the container name itself
 (``LogLocation`` in ``pkg/registry/core/pod/strategy.go``), then streams what the kubelet reads
-from the container's log: ``text/plain``, the last ``tailLines`` lines, without the lines written
-before ``sinceTime``/``sinceSeconds``, each line prefixed with its RFC 3339 timestamp
-(nanoseconds, as the kubelet's ``RFC3339NanoFixed``) when ``timestamps=true``, at most
-``limitBytes`` bytes, and with ``follow=true`` everything written after that until the
-container ends, the Pod goes or the client hangs up.
+from the container's log: ``text/plain``; the last ``tailLines`` lines; without the lines written
+before ``sinceTime`` (in whole seconds, as the kubelet receives it) or ``sinceSeconds``; each line
+prefixed with its RFC 3339 timestamp (nanoseconds, the kubelet's ``RFC3339NanoFixed``) when
+``timestamps=true``; at most ``limitBytes`` bytes; and with ``follow=true`` everything written
+after that until the container ends, the Pod goes or the client hangs up.
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def log_options(params: Mapping[str, str], pod: Mapping[str, Any], *, now: datet
     container = _container(params.get("container") or "", pod)
     if _boolean(params, "previous"):
         raise errors.bad_request(f'previous terminated container "{container}" in pod "{name}" not found')
-    since = since_time
+    # The API server hands sinceTime on to the kubelet formatted as RFC 3339 without fractions
+    # (LogLocation's ``opts.SinceTime.Format(time.RFC3339)``): it counts in whole seconds.
+    since = None if since_time is None else since_time.replace(microsecond=0)
     if since_seconds is not None:
         since = now - datetime.timedelta(seconds=since_seconds)
     return LogOptions(

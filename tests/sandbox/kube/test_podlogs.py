@@ -195,28 +195,30 @@ class SteppedClock:
 
 def test_timestamps_and_since(kube: KubeApiServer, core: CoreV1Api) -> None:
     real_now = datetime.datetime.now(tz=datetime.UTC)
-    clock = SteppedClock(real_now - datetime.timedelta(minutes=10))
+    clock = SteppedClock(datetime.datetime(2026, 1, 1, 0, 0, 0, 250000, tzinfo=datetime.UTC))
     logs = PodLogs(clock=clock)
     kube.call(setattr, kube.emulator, "pod_logs", logs)
     create_pod(core, "p")
     logs.write("default", "p", "old\n")
-    clock.now = real_now - datetime.timedelta(minutes=5, microseconds=-123456)
+    clock.now = datetime.datetime(2026, 1, 1, 0, 5, 0, 750000, tzinfo=datetime.UTC)
     logs.write("default", "p", "middle\n")
     clock.now = real_now
     logs.write("default", "p", "new\n")
     stamped = core.read_namespaced_pod_log("p", "default", timestamps=True).splitlines()
     matches = [TIMESTAMPED.match(line) for line in stamped]
     assert [m.group(2) for m in matches if m] == ["old", "middle", "new"]
-    middle_stamp = matches[1].group(1) if matches[1] else ""
-    assert datetime.datetime.fromisoformat(middle_stamp) == clock.now - datetime.timedelta(
-        minutes=5, microseconds=-123456
-    )
+    assert matches[1] is not None and matches[1].group(1) == "2026-01-01T00:05:00.750000000Z"
     assert core.read_namespaced_pod_log("p", "default", since_seconds=120) == "new\n"
-    assert core.read_namespaced_pod_log("p", "default", since_seconds=420) == "middle\nnew\n"
-    since = requests.get(log_url(kube, "p"), params={"sinceTime": middle_stamp}, timeout=5)
-    assert since.text == "middle\nnew\n"  # a line written at sinceTime is kept
-    future = (real_now + datetime.timedelta(hours=1)).isoformat()
-    assert requests.get(log_url(kube, "p"), params={"sinceTime": future}, timeout=5).text == ""
+
+    def since(time: str) -> str:
+        return requests.get(log_url(kube, "p"), params={"sinceTime": time}, timeout=5).text
+
+    assert since("2026-01-01T00:05:00Z") == "middle\nnew\n"
+    # the kubelet gets sinceTime in whole seconds: a line earlier in the same second is kept
+    assert since("2026-01-01T00:05:00.900000000Z") == "middle\nnew\n"
+    assert since("2026-01-01T00:05:01Z") == "new\n"
+    assert since("2026-01-01T01:05:00+01:00") == "middle\nnew\n"  # any offset
+    assert since((real_now + datetime.timedelta(hours=1)).isoformat()) == ""
 
 
 def follow_chunks(response: Any) -> Iterator[str]:
