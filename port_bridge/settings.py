@@ -32,6 +32,8 @@ PORT_API_HOSTS = {  # every documented hostname, current and older, by region
 }
 MIB = 1024 * 1024
 ENV_PREFIX = "PORT_BRIDGE_"
+MAX_PIPELINE_LOG_LINES = 10_000
+MAX_PIPELINE_LOG_BYTES = 512 * 1024
 LINK_FIELDS = ("run_id", "namespace", "name", "kind", "plural", "action_run")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -94,11 +96,35 @@ class Settings(BaseSettings):
     )
     port_retry_seconds: float = Field(default=5.0, gt=0)  # per Port call, before the run is retried later
     link_template: str | None = None  # e.g. https://bridge.example.com/runs/{run_id}
+    # Pipeline Pods' logs in the Port run, bounded per run (port_bridge/pipelinelogs); 0 lines: off
+    pipeline_log_max_lines: int = 200
+    pipeline_log_max_bytes: int = 32 * 1024
+    pipeline_log_poll_seconds: float = Field(default=2.0, gt=0)
 
     @field_validator("retention_seconds", mode="before")
     @classmethod
     def _retention(cls, value: Any) -> float:
         return parse_duration(value)
+
+    @field_validator("pipeline_log_max_lines")
+    @classmethod
+    def _pipeline_log_lines(cls, value: int) -> int:
+        if not 0 <= value <= MAX_PIPELINE_LOG_LINES:
+            raise ValueError(
+                f"must be 0 (no pipeline logs in Port runs) to {MAX_PIPELINE_LOG_LINES} lines per run "
+                f"(each is a Port API call and a line kept in the ActionRun), not {value}"
+            )
+        return value
+
+    @field_validator("pipeline_log_max_bytes")
+    @classmethod
+    def _pipeline_log_bytes(cls, value: int) -> int:
+        if not 1 <= value <= MAX_PIPELINE_LOG_BYTES:
+            raise ValueError(
+                f"must be 1 to {MAX_PIPELINE_LOG_BYTES} bytes per run (the lines are kept in the "
+                f"ActionRun, and Kubernetes stores objects of at most 1.5 MiB), not {value}"
+            )
+        return value
 
     @field_validator("kubeconfig", mode="before")
     @classmethod

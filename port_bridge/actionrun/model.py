@@ -194,6 +194,24 @@ class RequestProgress(_Model):
     kratix: KratixSeen | None = None
 
 
+class ContainerLogCursor(_Model):
+    """How far one pipeline container's log went into the journal (``port_bridge/pipelinelogs``)."""
+
+    lines: int = 0  # lines taken
+    at: str | None = None  # the kubelet's timestamp of the last line taken, as it wrote it
+    at_lines: int = 0  # lines taken that carry exactly that timestamp (the next read skips them)
+    in_private_key: bool = False  # inside a PEM private key: masked until its END line
+
+
+class PipelineLogProgress(_Model):
+    """The pipeline Pods' log lines the run's journal holds, within the run's bounds."""
+
+    lines: int = 0
+    bytes: int = 0
+    cut: bool = False  # a bound was reached: the journal says so and how to see the rest
+    containers: dict[str, ContainerLogCursor] = Field(default_factory=dict)  # by namespace/pod/container
+
+
 class ActionRunStatus(_Model):
     phase: str | None = None
     request: str | None = None  # the requests, for `kubectl get actionruns`
@@ -203,6 +221,7 @@ class ActionRunStatus(_Model):
     reported: Reported = Reported()
     message: str | None = None
     finished_at: str | None = None
+    pipeline_logs: PipelineLogProgress | None = None
 
     @model_validator(mode="before")
     @classmethod

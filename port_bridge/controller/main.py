@@ -23,6 +23,7 @@ from port_bridge.kube.objects import KubeObjects
 from port_bridge.live.promises import ActionRegistry
 from port_bridge.live.publish import PortPublisher
 from port_bridge.mapping.actions import ActionConfig, load_actions
+from port_bridge.pipelinelogs import PipelineLogOptions
 from port_bridge.port.client import PortClient
 from port_bridge.scorecards.files import load_scorecard_dir
 from port_bridge.scorecards.model import Scorecard
@@ -88,6 +89,7 @@ def run_controller(
                 fence=fence,
                 stop_seconds=elector.stop_margin_seconds,
                 publisher=PortPublisher(term_port, file_blueprints=file_blueprints),
+                pipeline_logs=_pipeline_logs(settings),
             )
             if on_started is not None:
                 on_started.append(controller)
@@ -100,6 +102,16 @@ def run_controller(
             health.stop()
         if port is None:
             reporter.close()
+
+
+def _pipeline_logs(settings: Settings) -> PipelineLogOptions:
+    return PipelineLogOptions(
+        max_lines=settings.pipeline_log_max_lines,
+        max_bytes=settings.pipeline_log_max_bytes,
+        poll_seconds=settings.pipeline_log_poll_seconds,
+        request_timeout=settings.kube_timeout_seconds,
+        secrets=(settings.port_client_secret.get_secret_value(),),
+    )
 
 
 def _file_blueprints(settings: Settings) -> set[str]:

@@ -36,6 +36,7 @@ from port_bridge.live.promises import ActionRegistry
 from port_bridge.live.sync import KEY_PREFIX as PROMISE_KEY
 from port_bridge.live.sync import PromiseSync, Publisher
 from port_bridge.mapping.actions import ActionConfig
+from port_bridge.pipelinelogs import PipelineLogOptions, PipelineLogs
 from port_bridge.port.client import PortClient
 from port_bridge.scorecards.model import Scorecard
 
@@ -61,6 +62,7 @@ class Controller:
         unexpected_retries: int = 5,
         stop_seconds: float = 5.0,
         publisher: Publisher | None = None,
+        pipeline_logs: PipelineLogOptions | None = None,
     ) -> None:
         registry = actions if isinstance(actions, ActionRegistry) else ActionRegistry(actions)
         self._objects, self._actions, self._promises = objects, registry, promises
@@ -83,6 +85,12 @@ class Controller:
             on_new_actions=self._watch_requests,
         )
         self._index = RequestIndex()
+        self._pipeline_logs = PipelineLogs(
+            objects.api_client,
+            options=pipeline_logs or PipelineLogOptions(max_lines=0),
+            runs=self._runs.values,
+            wake=self._queue.add,
+        )
         self._metrics = metrics
         if metrics is not None:
             metrics.queue_depth.set_function(lambda: len(self._queue))
@@ -102,6 +110,7 @@ class Controller:
             clock=clock,
             fence=self._fence.check,
             recording_threads=workers,
+            pipeline_logs=self._pipeline_logs,
         )
 
     def run(self, stop: threading.Event) -> None:
@@ -115,12 +124,14 @@ class Controller:
         ]
         for thread in threads:
             thread.start()
+        self._pipeline_logs.start()
         log.info("controller started with %d workers", self._workers)
         while not stop.wait(self._resync):
             self._watch_requests()
             for run in self._runs.values():
                 self._queue.add(run["metadata"]["name"])
         self._queue.shut_down()
+        self._pipeline_logs.stop(timeout=self._stop_seconds)
         deadline = time.monotonic() + self._stop_seconds
         for watcher in self._watchers:
             watcher.stop(timeout=0)  # close every stream now; joined below

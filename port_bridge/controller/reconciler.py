@@ -54,6 +54,7 @@ from port_bridge.controller.steps import (
 from port_bridge.kratix.catalog import PromiseCatalog
 from port_bridge.kube.objects import KubeObjects, Object, Resource
 from port_bridge.mapping.actions import ActionConfig
+from port_bridge.pipelinelogs import PipelineLogs
 from port_bridge.port.client import PortClient
 from port_bridge.scorecards.model import Scorecard
 
@@ -85,8 +86,9 @@ class Reconciler:
         clock: Callable[[], float] = time.time,
         fence: Callable[[], None] = lambda: None,
         recording_threads: int = 4,
+        pipeline_logs: PipelineLogs | None = None,
     ) -> None:
-        self._actions, self._run_lookup = actions, run_lookup
+        self._actions, self._run_lookup, self._pipeline_logs = actions, run_lookup, pipeline_logs
         self._options, self._clock, self._fence = options, clock, fence
         self._records = RunRecords(objects, remember=remember, before_write=fence)
         self._requests = KratixRequests(
@@ -223,6 +225,8 @@ class Reconciler:
     def _follow(self, run: ActionRun, status: ActionRunStatus, step: Follow) -> float | None:
         """Record what Kratix does and report it; Kratix work never waits for Port."""
         status = _seeing(status, step.kratix).model_copy(update={"journal": (*status.journal, *step.lines)})
+        if self._pipeline_logs is not None:  # the pipelines' lines read since the last look
+            status = self._pipeline_logs.take(run, status)
         try:
             delivery = self._outbox.deliver(run, status)
         except PermanentError as failure:
@@ -247,6 +251,8 @@ class Reconciler:
             label=step.label,
             decided_at=rfc3339(self._clock()),
         )
+        if self._pipeline_logs is not None:  # the pipelines' last lines, before the outcome's
+            status = self._pipeline_logs.flush(run, status)
         status = _seeing(status, step.kratix).model_copy(
             update={"phase": "Reporting", "journal": (*status.journal, *step.lines), "outcome": outcome}
         )
