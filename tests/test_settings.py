@@ -56,12 +56,26 @@ def test_defaults_are_valid(environment: pytest.MonkeyPatch) -> None:
         ("PORT_BRIDGE_NAMESPACE", "Port_Bridge", "must be a Kubernetes namespace name"),
         ("PORT_BRIDGE_LEASE_NAME", "-lease", "must be a Kubernetes object name"),
         ("PORT_BRIDGE_IDENTITY", "", "String should have at least 1 character"),
+        ("PORT_BRIDGE_PIPELINE_LOG_MAX_LINES", "-1", "must be 0 (no pipeline logs in Port runs) to 10000"),
+        ("PORT_BRIDGE_PIPELINE_LOG_MAX_LINES", "20000", "must be 0 (no pipeline logs in Port runs) to 10000"),
+        ("PORT_BRIDGE_PIPELINE_LOG_MAX_LINES", "lots", "Input should be a valid integer"),
+        ("PORT_BRIDGE_PIPELINE_LOG_MAX_BYTES", "0", "must be 1 to 524288 bytes per run"),
+        ("PORT_BRIDGE_PIPELINE_LOG_MAX_BYTES", "1048576", "must be 1 to 524288 bytes per run"),
+        ("PORT_BRIDGE_PIPELINE_LOG_POLL_SECONDS", "0", "Input should be greater than 0"),
     ],
 )
 def test_a_bad_value_is_named_by_its_variable(
     environment: pytest.MonkeyPatch, variable: str, value: str, expected: str
 ) -> None:
     assert refusal(environment, **{variable: value}).startswith(f"{variable}: {expected}")
+
+
+def test_pipeline_log_bounds_have_defaults_and_zero_lines_turns_them_off(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    defaults = accepted(environment)
+    assert (defaults.pipeline_log_max_lines, defaults.pipeline_log_max_bytes) == (200, 32768)
+    assert accepted(environment, PORT_BRIDGE_PIPELINE_LOG_MAX_LINES="0").pipeline_log_max_lines == 0
 
 
 def test_every_bad_value_is_listed_on_one_line(environment: pytest.MonkeyPatch) -> None:
