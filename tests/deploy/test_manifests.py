@@ -269,6 +269,8 @@ def controller_permissions(
         | {("*", "platform.kratix.io", "promises", v, "*") for v in ("get", "list", "watch")}
         | {("*", group, plural, v, "*") for group, plural in request_kinds for v in REQUEST_VERBS}
         | {("*", "batch", "jobs", v, "*") for v in ("get", "list")}
+        | {("*", "", "pods", v, "*") for v in ("get", "list", "watch")}
+        | {("*", "", "pods/log", "get", "*")}
     )
 
 
@@ -622,6 +624,13 @@ def test_the_controller_manages_exactly_the_request_kinds_of_the_mapped_promises
     assert writable == request_kinds, (
         "add (or remove) one rule per Promise in deploy/kustomize/base/rbac/controller.yaml"
     )
+
+
+def test_the_controller_only_reads_pods_and_their_logs(standard: list[Manifest]) -> None:
+    [controller] = [w for w in workloads(standard) if w.command == "controller"]
+    granted = permissions(standard, controller.namespace, controller.pod["serviceAccountName"])
+    core = {(resource, verb) for _, group, resource, verb, _ in granted if group == ""}
+    assert core == {("pods", "get"), ("pods", "list"), ("pods", "watch"), ("pods/log", "get")}
 
 
 def test_intake_cannot_touch_kratix_requests(
