@@ -158,7 +158,7 @@ class PipelineLogs:
         deadline = time.monotonic() + self._options.flush_seconds
         current = run.with_status(status)
         state = self._state(current)
-        if state.reading.acquire(timeout=self._options.flush_seconds):
+        if state.reading.acquire(timeout=self._options.flush_seconds):  # the poller may be reading it
             try:
                 self._read(current, state, final=True, deadline=deadline)
             except Exception:  # a bug here must not cost the run its outcome
@@ -223,15 +223,22 @@ class PipelineLogs:
         try:
             for request in run.spec.requests:
                 applied_at = run.status.progress(request.id).applied_at
-                if applied_at is None:
+                if applied_at is None or _late(deadline):
                     continue
                 pods = list_pods(self._api, label_selector=selector(request), timeout=self._timeout(deadline))
                 containers = pipeline_containers(
                     pods, request, operation=run.spec.operation, not_before=applied_at
                 )
+                waiting: set[str] = set()  # Pods with a container not started: the ones after it neither
                 for container in containers:
-                    if container.key not in state.ended:
+                    if container.key in state.ended or container.pod in waiting or _late(deadline):
+                        continue
+                    try:
                         added += self._read_container(run, request, container, state, final, deadline)
+                    except kubernetes.client.ApiException as error:
+                        if error.status not in (400, 404):  # 400: waiting to start; 404: gone meanwhile
+                            raise
+                        waiting.add(container.pod)
         except (kubernetes.client.ApiException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
             if not state.failing:
                 log.warning(
@@ -301,6 +308,10 @@ class PipelineLogs:
             f"{self._options.max_bytes} bytes of them (PORT_BRIDGE_PIPELINE_LOG_MAX_LINES, "
             f"PORT_BRIDGE_PIPELINE_LOG_MAX_BYTES). All of them: {read.rest}"
         )
+
+
+def _late(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def _taken(progress: PipelineLogProgress, key: str) -> int:

@@ -9,6 +9,7 @@ generation, which the run counts as done) or the action's timeout ends the run.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import kubernetes
@@ -234,6 +235,42 @@ def test_a_pods_log_refusal_does_not_change_the_outcome(
     assert run.status == "SUCCESS"
     assert len(run.terminal_reports) == 1
     assert not any(line.startswith(f"[{PIPELINE}]") for line in port_logs(port_api, run_id))
+
+
+def test_a_refusal_is_logged_once_per_run_and_a_container_not_started_is_no_failure(
+    make_bridge: MakeBridge,
+    kube_client: kubernetes.client.ApiClient,
+    port_api: PortApi,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="port_bridge.pipelinelogs")
+    bridge = hung_bridge(make_bridge)
+    faults = bridge.kube.emulator.faults
+    waiting = faults.refuse(
+        400,
+        "BadRequest",
+        "container is waiting to start",
+        verb="get",
+        plural="pods",
+        subresource="log",
+        times=3,
+    )
+    run_id = bridge.click("create-postgresql", ORDERS)
+    pod = pipeline_pod(kube_client)
+    write(bridge.kube, pod, "started late\n")
+    wait_for(lambda: f"[{PIPELINE}] started late" in port_logs(port_api, run_id), what="the line")
+    assert waiting.hits == 3
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], (
+        "a container not started is normal"
+    )
+    refused = faults.refuse(403, verb="get", plural="pods", subresource="log", times=None)
+    write(bridge.kube, pod, "unseen for now\n")
+    wait_for(lambda: refused.hits >= 3, what="several refused polls")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == ["cannot read pipeline logs yet (the run goes on): 403 Forbidden"]
+    faults.remove(refused)
+    wait_for(lambda: f"[{PIPELINE}] unseen for now" in port_logs(port_api, run_id), what="the line after")
+    assert "pipeline logs readable again" in [r.getMessage() for r in caplog.records]
 
 
 def test_the_pods_of_another_request_are_not_read(
