@@ -63,7 +63,11 @@ class Reporter:
         not wait for it, the terminal status does (the outcome is recorded before it is reported).
         """
 
+        written: list[ActionRun] = []  # the run as last written here, once it has been
+
         def recorded() -> ActionRun:
+            if written:
+                return written[-1]
             return recording.result() if recording is not None else run
 
         status = run.status
@@ -81,6 +85,11 @@ class Reporter:
             if delivery.unavailable is not None:
                 self._records.write(recorded(), status.model_copy(update={"reported": reported}))
                 raise delivery.unavailable
+            if reported.logged != status.reported.logged:
+                # Recorded before the entity and the end, so a controller killed from here on does
+                # not send the journal's last lines (a pipeline's, say) a second time.
+                status = status.model_copy(update={"reported": reported})
+                written.append(self._records.write(recorded(), status))
             if outcome.result == SUCCESS and reported.entities is None:
                 try:
                     identifiers = self._entity.write(run)
