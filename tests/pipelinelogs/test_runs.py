@@ -27,6 +27,8 @@ from tests.waiting import wait_for
 POSTGRES = Resource("marketplace.kratix.io", "v1alpha2", "postgresqls")
 ORDERS = {"name": "orders", "env": "dev"}
 PIPELINE = "instance-configure"
+STEP = "migrate"  # the test's own container: the simulator's pipelines write to theirs, never to it
+MINE = f"[{PIPELINE}/{STEP}]"  # how Port shows its lines
 KRATIX_IMAGE = "ghcr.io/syntasso/kratix-platform-pipeline-adapter"
 
 
@@ -69,7 +71,7 @@ def pipeline_pod(
         "spec": {
             "initContainers": [
                 {"name": "reader", "image": KRATIX_IMAGE},
-                {"name": PIPELINE, "image": "ghcr.io/port-bridge/postgresql-pipeline:v0.1.0"},
+                {"name": STEP, "image": "ghcr.io/port-bridge/postgresql-pipeline:v0.1.0"},
                 {"name": "work-writer", "image": KRATIX_IMAGE},
             ],
             "containers": [{"name": "status-writer", "image": KRATIX_IMAGE}],
@@ -79,7 +81,7 @@ def pipeline_pod(
     return pod_name
 
 
-def write(kube: KubeApiServer, pod: str, text: str, *, container: str = PIPELINE) -> None:
+def write(kube: KubeApiServer, pod: str, text: str, *, container: str = STEP) -> None:
     kube.pod_logs.write("default", pod, text, container=container)
 
 
@@ -118,27 +120,24 @@ def test_pipeline_lines_reach_the_port_run_as_they_come_and_before_its_end(
     pod = pipeline_pod(kube_client)
     write(bridge.kube, pod, "reading the request\n", container="reader")
     write(bridge.kube, pod, "creating database orders\nsizing: 1Gi\n")
-    wait_for(
-        lambda: f"[{PIPELINE}] sizing: 1Gi" in port_logs(port_api, run_id), what="the first lines in Port"
-    )
+    wait_for(lambda: f"{MINE} sizing: 1Gi" in port_logs(port_api, run_id), what="the first lines in Port")
     assert bridge.port.run(run_id).status == "IN_PROGRESS"  # they came while the pipeline ran
     write(bridge.kube, pod, "done")  # the last line, without a newline, as the container ends
-    bridge.kube.pod_logs.close("default", pod, container=PIPELINE)
+    bridge.kube.pod_logs.close("default", pod, container=STEP)
     reconcile_now(bridge, kube_client)
     run = bridge.finished(run_id)
     assert run.status == "SUCCESS"
     assert run.refusals == []  # nothing came after the terminal status
     logged = port_logs(port_api, run_id)
-    mine = [line for line in logged if line.startswith(f"[{PIPELINE}")]
-    assert mine == [
+    expected = [
         f"[{PIPELINE}/reader] reading the request",
-        f"[{PIPELINE}] creating database orders",
-        f"[{PIPELINE}] sizing: 1Gi",
-        f"[{PIPELINE}] done",
+        f"{MINE} creating database orders",
+        f"{MINE} sizing: 1Gi",
+        f"{MINE} done",
     ]
-    assert logged.index(mine[-1]) < next(
-        i for i, line in enumerate(logged) if line.startswith("Kratix: reconciled")
-    )
+    assert [line for line in logged if line in expected] == expected  # each once, in order
+    reconciled = next(i for i, line in enumerate(logged) if line.startswith("Kratix: reconciled"))
+    assert logged.index(expected[-1]) < reconciled
 
 
 def test_the_last_lines_are_flushed_before_the_terminal_status(
@@ -151,7 +150,7 @@ def test_the_last_lines_are_flushed_before_the_terminal_status(
     reconcile_now(bridge, kube_client)
     run = bridge.finished(run_id)
     assert run.status == "SUCCESS"
-    assert f"[{PIPELINE}] migrated 12 tables" in port_logs(port_api, run_id)
+    assert f"{MINE} migrated 12 tables" in port_logs(port_api, run_id)
     assert run.refusals == []
 
 
@@ -167,9 +166,7 @@ def test_bounds_cut_the_log_with_a_line_saying_how_to_see_the_rest(
     reconcile_now(bridge, kube_client)
     assert bridge.finished(run_id).status == "SUCCESS"
     logged = port_logs(port_api, run_id)
-    assert [line for line in logged if line.startswith(f"[{PIPELINE}]")] == [
-        f"[{PIPELINE}] step {n}" for n in (1, 2, 3)
-    ]
+    assert [line for line in logged if line.startswith(MINE)] == [f"{MINE} step {n}" for n in (1, 2, 3)]
     [notice] = [line for line in logged if "cut here" in line]
     assert "PORT_BRIDGE_PIPELINE_LOG_MAX_LINES" in notice
     assert notice.endswith(
@@ -181,7 +178,7 @@ def test_bounds_cut_the_log_with_a_line_saying_how_to_see_the_rest(
 def test_the_byte_bound_counts_what_port_gets(
     make_bridge: MakeBridge, kube_client: kubernetes.client.ApiClient, port_api: PortApi
 ) -> None:
-    prefix = f"[{PIPELINE}] "
+    prefix = f"{MINE} "
     bridge = hung_bridge(make_bridge, max_bytes=2 * len(prefix + "0123456789"))
     run_id = bridge.click("create-postgresql", ORDERS)
     pod = pipeline_pod(kube_client)
@@ -207,14 +204,14 @@ def test_secrets_are_masked(
         "postgres://orders:s3cret@db:5432/orders ready\n",
     )
     wait_for(lambda: any("ready" in line for line in port_logs(port_api, run_id)), what="the lines")
-    mine = [line for line in port_logs(port_api, run_id) if line.startswith(f"[{PIPELINE}]")]
+    mine = [line for line in port_logs(port_api, run_id) if line.startswith(MINE)]
     assert mine == [
-        f"[{PIPELINE}] calling Port with ***",
-        f"[{PIPELINE}] DB_PASSWORD=*** user=orders",
-        f"[{PIPELINE}] ***",
-        f"[{PIPELINE}] ***",
-        f"[{PIPELINE}] ***",
-        f"[{PIPELINE}] postgres://orders:***@db:5432/orders ready",
+        f"{MINE} calling Port with ***",
+        f"{MINE} DB_PASSWORD=*** user=orders",
+        f"{MINE} ***",
+        f"{MINE} ***",
+        f"{MINE} ***",
+        f"{MINE} postgres://orders:***@db:5432/orders ready",
     ]
     assert all(secret not in "".join(port_logs(port_api, run_id)) for secret in ("hunter2", "s3cret", "MIIE"))
 
@@ -234,7 +231,7 @@ def test_a_pods_log_refusal_does_not_change_the_outcome(
     run = bridge.finished(run_id)
     assert run.status == "SUCCESS"
     assert len(run.terminal_reports) == 1
-    assert not any(line.startswith(f"[{PIPELINE}]") for line in port_logs(port_api, run_id))
+    assert not any(line.startswith(MINE) for line in port_logs(port_api, run_id))
 
 
 def test_a_refusal_is_logged_once_per_run_and_a_container_not_started_is_no_failure(
@@ -258,7 +255,7 @@ def test_a_refusal_is_logged_once_per_run_and_a_container_not_started_is_no_fail
     run_id = bridge.click("create-postgresql", ORDERS)
     pod = pipeline_pod(kube_client)
     write(bridge.kube, pod, "started late\n")
-    wait_for(lambda: f"[{PIPELINE}] started late" in port_logs(port_api, run_id), what="the line")
+    wait_for(lambda: f"{MINE} started late" in port_logs(port_api, run_id), what="the line")
     assert waiting.hits == 3
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], (
         "a container not started is normal"
@@ -269,7 +266,7 @@ def test_a_refusal_is_logged_once_per_run_and_a_container_not_started_is_no_fail
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == ["cannot read pipeline logs yet (the run goes on): 403 Forbidden"]
     faults.remove(refused)
-    wait_for(lambda: f"[{PIPELINE}] unseen for now" in port_logs(port_api, run_id), what="the line after")
+    wait_for(lambda: f"{MINE} unseen for now" in port_logs(port_api, run_id), what="the line after")
     assert "pipeline logs readable again" in [r.getMessage() for r in caplog.records]
 
 
@@ -280,13 +277,13 @@ def test_the_pods_of_another_request_are_not_read(
     other_id = bridge.click("create-postgresql", {"name": "carts", "env": "dev"})
     other_pod = pipeline_pod(kube_client, name="carts")
     write(bridge.kube, other_pod, "carts only\n")
-    wait_for(lambda: "[instance-configure] carts only" in port_logs(port_api, other_id), what="carts' line")
+    wait_for(lambda: f"{MINE} carts only" in port_logs(port_api, other_id), what="carts' line")
     run_id = bridge.click("create-postgresql", ORDERS)
     pod = pipeline_pod(kube_client)
     write(bridge.kube, pod, "orders only\n")
-    wait_for(lambda: "[instance-configure] orders only" in port_logs(port_api, run_id), what="orders' line")
-    assert "[instance-configure] carts only" not in port_logs(port_api, run_id)
-    assert "[instance-configure] orders only" not in port_logs(port_api, other_id)
+    wait_for(lambda: f"{MINE} orders only" in port_logs(port_api, run_id), what="orders' line")
+    assert f"{MINE} carts only" not in port_logs(port_api, run_id)
+    assert f"{MINE} orders only" not in port_logs(port_api, other_id)
 
 
 def test_a_new_controller_goes_on_where_the_last_one_stopped(
@@ -302,15 +299,15 @@ def test_a_new_controller_goes_on_where_the_last_one_stopped(
     run_id = bridge.click("create-postgresql", ORDERS)
     pod = pipeline_pod(kube_client)
     write(bridge.kube, pod, "one\ntwo\n")
-    wait_for(lambda: f"[{PIPELINE}] two" in port_logs(port_api, run_id), what="the first lines")
+    wait_for(lambda: f"{MINE} two" in port_logs(port_api, run_id), what="the first lines")
     first.stop()
     write(bridge.kube, pod, "three\n")
     start_controller(identity="controller-b", pipeline_log_poll_seconds=0.05)
-    wait_for(lambda: f"[{PIPELINE}] three" in port_logs(port_api, run_id), what="the successor's line")
+    wait_for(lambda: f"{MINE} three" in port_logs(port_api, run_id), what="the successor's line")
     reconcile_now(bridge, kube_client)
     assert bridge.finished(run_id, timeout=30).status == "SUCCESS"
-    mine = [line for line in port_logs(port_api, run_id) if line.startswith(f"[{PIPELINE}]")]
-    assert mine == [f"[{PIPELINE}] {word}" for word in ("one", "two", "three")]
+    mine = [line for line in port_logs(port_api, run_id) if line.startswith(MINE)]
+    assert mine == [f"{MINE} {word}" for word in ("one", "two", "three")]
 
 
 @pytest.mark.parametrize("ended", [True, False])
@@ -326,9 +323,9 @@ def test_a_run_that_times_out_still_shows_what_its_pipeline_said(
     pod = pipeline_pod(kube_client)
     write(bridge.kube, pod, "waiting for the cloud provider\nstill wait")
     if ended:
-        bridge.kube.pod_logs.close("default", pod, container=PIPELINE)
+        bridge.kube.pod_logs.close("default", pod, container=STEP)
     run = bridge.finished(run_id)
     assert run.status == "FAILURE"
-    mine = [line for line in port_logs(port_api, run_id) if line.startswith(f"[{PIPELINE}]")]
+    mine = [line for line in port_logs(port_api, run_id) if line.startswith(MINE)]
     # the last line is unfinished: at the end it is shown as it is
-    assert mine == [f"[{PIPELINE}] waiting for the cloud provider", f"[{PIPELINE}] still wait"]
+    assert mine == [f"{MINE} waiting for the cloud provider", f"{MINE} still wait"]
