@@ -101,7 +101,7 @@ class Controller:
             promises=promises,
             run_lookup=lambda name: self._runs.get((options.namespace, name)),
             request_lookup=self._request,
-            remember=self._runs.put,
+            remember=self._remember_run,
             remember_request=self._remember_request,
             metrics=metrics,
             options=options,
@@ -226,11 +226,19 @@ class Controller:
                 self._watch(resource, cache, self._request_listener(resource))
 
     def _on_run(self, obj: Object, deleted: bool) -> None:
-        released = self._index.update(obj, deleted=deleted)
-        if released and self.catalog is not None:
-            self.catalog.released(released)
+        self._follow(obj, deleted=deleted)
         if not deleted:
             self._queue.add(obj["metadata"]["name"])
+
+    def _remember_run(self, obj: Object) -> None:
+        """An ActionRun as this controller wrote it (its watch event will be taken for an echo)."""
+        if self._runs.put(obj):
+            self._follow(obj, deleted=False)
+
+    def _follow(self, obj: Object, *, deleted: bool) -> None:
+        released = self._index.update(obj, deleted=deleted)
+        if released and self.catalog is not None:
+            self.catalog.released(released)  # a run that ended hands its requests' entities back
 
     def _request_listener(self, resource: Resource) -> Callable[[Object, bool], None]:
         return lambda request, _deleted: self._on_request(resource, request)

@@ -10,6 +10,7 @@ import pytest
 
 from port_bridge.catalogsync import CatalogSync
 from port_bridge.kube.objects import KubeObjects, Resource
+from port_bridge.sandbox.port import PortEmulator
 from tests.conftest import RunningController
 from tests.waiting import wait_for
 
@@ -68,6 +69,12 @@ class Cluster:
 @pytest.fixture
 def kubectl(kube_client: kubernetes.client.ApiClient) -> Cluster:
     return Cluster(kube_client)
+
+
+def property_of(port: PortEmulator, blueprint: str, identifier: str, name: str) -> Any:
+    """A property of an entity in Port, ``None`` if the entity (or the property) is not there."""
+    entity = port.entity(blueprint, identifier)
+    return None if entity is None else entity["properties"].get(name)
 
 
 def catalog_of(controller: RunningController, *, passes: int = 1) -> CatalogSync:

@@ -11,7 +11,7 @@ from typing import Any
 
 from port_bridge.sandbox.kratix import Timings
 from port_bridge.sandbox.port import PortEmulator
-from tests.catalogsync.conftest import POSTGRES, REDIS, Cluster, catalog_of
+from tests.catalogsync.conftest import POSTGRES, REDIS, Cluster, catalog_of, property_of
 from tests.conftest import StartController, StartKratix
 from tests.waiting import wait_for
 
@@ -61,9 +61,7 @@ def test_a_request_made_in_the_cluster_appears_follows_kratix_and_goes(
     assert properties["kratixMessage"]
 
     kubectl.patch(POSTGRES, "orders", {"env": "prod"})  # a change in git, applied by Flux
-    wait_for(
-        lambda: port.entity("postgresql", "default.orders")["properties"]["environment"] == "prod", timeout=5
-    )  # type: ignore[index]
+    wait_for(lambda: property_of(port, "postgresql", "default.orders", "environment") == "prod", timeout=5)
     wait_for(lambda: state_of(port, "postgresql", "default.orders") == "Ready", timeout=10)
     changed = port.entity("postgresql", "default.orders")
     assert changed is not None and changed["properties"]["kratixObservedGeneration"] == 2
@@ -106,10 +104,8 @@ def test_only_what_changed_is_written_and_in_bulk(
     for index in range(3):
         kubectl.patch(REDIS, f"cache-{index}", {"size": "large"})
     wait_for(
-        lambda: all(
-            port.entity("redis", f"default.cache-{i}")["properties"]["size"] == "large" for i in range(3)
-        )
-    )  # type: ignore[index]
+        lambda: all(property_of(port, "redis", f"default.cache-{i}", "size") == "large" for i in range(3))
+    )
     written = [
         entity["identifier"] for call in port.calls_matching("POST", bulk) for entity in call.json["entities"]
     ]

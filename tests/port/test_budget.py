@@ -13,7 +13,6 @@ from port_bridge.sandbox.port import PortEmulator, RateLimits
 from tests.port.conftest import FakeClock, MakeClient
 from tests.waiting import wait_for
 
-
 EPOCH = 1_700_000_000.0
 
 
@@ -147,9 +146,11 @@ def test_background_calls_wait_while_a_report_waits_for_budget() -> None:
             release.set()  # the report's window opens; it goes first
         time.sleep(0.01)
 
-    sync = threading.Thread(
-        target=lambda: (budget.take(ENTITIES, background=True, sleep=background_sleep), background_done.set())
-    )
+    def background_call() -> None:
+        budget.take(ENTITIES, background=True, sleep=background_sleep)
+        background_done.set()
+
+    sync = threading.Thread(target=background_call)
     sync.start()
     report.join(5)
     sync.join(5)
