@@ -8,10 +8,11 @@ while it leads, within Port's rate limits, without fighting the runs:
 * :mod:`.state`: a request's Kratix state as catalog properties, and the marker of mirrored entities;
 * :mod:`.mirror`: which entity mapping mirrors a Promise, the entity a request becomes, and when
   Port already holds it;
-* :mod:`.memory`: what Port holds, read from Port and kept with each write;
+* :mod:`.memory` and :mod:`.reading`: what Port holds, read from Port and kept with each write;
 * :mod:`.plan`: one pass decided (writes, deletes, what is left to runs);
-* :mod:`.writer`: a pass sent in bulk calls;
-* :mod:`.sync`: the thread: watch-driven passes, full passes, the safety threshold on deletes;
+* :mod:`.execute` and :mod:`.writer`: a pass carried out in bulk calls, the safety threshold on
+  its deletes, the outcome remembered;
+* :mod:`.sync`: the thread: watch-driven passes and full passes;
 * :mod:`.metrics`: what operators see.
 """
 

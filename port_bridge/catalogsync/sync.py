@@ -10,11 +10,7 @@ run reports always come first). It reads Kubernetes only through the controller'
 * **Full passes** at start (once the caches are listed) and every ``resync_seconds``: Port's
   entities of the mirrored blueprints are read afresh, so the sync's memory is rebuilt from Port
   and whatever a watch missed or someone changed in Port is put right.
-* **Deletes** of a pass are judged together: more than ``delete_threshold`` of the mirrored
-  entities (and more than ``delete_floor``) at once is what a bad mapping, a failing API's empty
-  list or a wrong kubeconfig produces, so none of them is made; a log line and
-  ``port_bridge_catalog_deletes_held_back_total`` say so, and ``/readyz`` shows it until a full
-  pass finds no reason to hold back.
+* **Deletes** of a pass are judged together against the safety threshold (:mod:`.execute`).
 
 Port being away stops a pass; the requests it did not finish stay marked and the pass is tried
 again with a growing wait. Nothing of this ever fails a run.
@@ -26,25 +22,26 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from port_bridge.catalogsync.memory import EntityKey, Known, Memory, RequestName, request_name
+from port_bridge.catalogsync.execute import Executor
+from port_bridge.catalogsync.memory import EntityKey, Memory, RequestName, request_name
 from port_bridge.catalogsync.metrics import CatalogMetrics
 from port_bridge.catalogsync.mirror import EntityBuilder, Mirror, choose_mirrors
-from port_bridge.catalogsync.plan import Blueprint, Delete, Plan, Planner, Upsert, write_order
-from port_bridge.catalogsync.state import BLUEPRINT_PROPERTIES, REQUEST, RequestRef, parse_request
-from port_bridge.catalogsync.writer import Sent, Writer
+from port_bridge.catalogsync.plan import Blueprint, Plan, Planner
+from port_bridge.catalogsync.reading import read_port
+from port_bridge.catalogsync.state import RequestRef
+from port_bridge.catalogsync.writer import Writer
 from port_bridge.controller.errors import Deposed
 from port_bridge.controller.watching import ObjectCache, object_key
 from port_bridge.kratix.catalog import PromiseCatalog
 from port_bridge.kube.objects import Object, Resource
 from port_bridge.mapping.actions import ActionConfig
 from port_bridge.port.client import PortClient
-from port_bridge.port.entities import EntityError
-from port_bridge.port.errors import PortApiError, PortUnavailable
+from port_bridge.port.errors import PortUnavailable
 from port_bridge.scorecards.model import Scorecard
 
 log = logging.getLogger(__name__)
@@ -81,19 +78,24 @@ class CatalogSync:
         self._metrics = metrics
         self._memory = Memory()
         self._builder = EntityBuilder(scorecards)
-        self._writer = Writer(port, before_write=fence)
+        self._executor = Executor(
+            memory=self._memory,
+            writer=Writer(port, before_write=fence),
+            delete_threshold=options.delete_threshold,
+            delete_floor=options.delete_floor,
+            retry=self._retry_later,
+            metrics=metrics,
+        )
         self._lock = threading.Lock()
         self._dirty: set[RequestName] = set()
         self._retry: set[RequestName] = set()
         self._retry_at = 0.0
         self._wake = threading.Event()
-        self._refused: dict[EntityKey, str] = {}  # fingerprints Port refused, by entity
         self._blueprints: dict[str, Blueprint] = {}
         self._warned: set[str] = set()
         self._state = "starting"
         self._last_full: str | None = None
         self._last_error: str | None = None
-        self._held_back = 0
         self.passes = 0
 
     # -- What the controller tells it ------------------------------------------------------------
@@ -116,8 +118,8 @@ class CatalogSync:
             "mirrored": self._memory.managed,
             "pending": pending,
             "lastFullSync": self._last_full,
-            "deletesHeldBack": self._held_back,
-            "refused": len(self._refused),
+            "deletesHeldBack": self._executor.held_back,
+            "refused": len(self._executor.refused),
             "lastError": self._last_error,
         }
 
@@ -184,6 +186,11 @@ class CatalogSync:
         with self._lock:
             return max(self._retry_at - time.monotonic(), 0.05) if self._retry else math.inf
 
+    def _retry_later(self, requests: Collection[RequestName]) -> None:
+        with self._lock:
+            self._retry.update(requests)
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+
     def _mark(self, requests: Iterable[RequestName]) -> None:
         with self._lock:
             self._dirty.update(requests)
@@ -205,8 +212,10 @@ class CatalogSync:
             self._dirty.clear()  # a full pass looks at every request
         self._state = "syncing"
         mirrors = choose_mirrors(self._actions)
-        stored = self._read_port(mirrors)
-        planner = self._planner(stored)
+        view = read_port(self._port, {mirror.blueprint for mirror in mirrors.values()}, warn=self._warn_once)
+        self._blueprints = view.blueprints
+        self._memory.replace(view.known)
+        planner = self._planner(view.entities)
         plan, synced, present = Plan(), set(), set()
         for (group, plural), (promise, resource) in self._resources(mirrors).items():
             cache = self._caches().get(resource)
@@ -224,7 +233,7 @@ class CatalogSync:
             if name[:2] in synced and name not in present
         ]
         planner.gone(plan, gone)
-        del stored
+        del view
         self._carry_out(plan, full=True)
         self._last_full = datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -267,7 +276,7 @@ class CatalogSync:
             blueprints=self._blueprints,
             followed=self._followed,
             has_configure_workflow=has_configure_workflow,
-            refused=dict(self._refused),
+            refused=dict(self._executor.refused),
             stored=stored,
         )
 
@@ -283,128 +292,12 @@ class CatalogSync:
             found[(api.group, api.plural)] = (promise, Resource(api.group, api.version, api.plural))
         return found
 
-    def _read_port(self, mirrors: Mapping[str, Mirror]) -> dict[EntityKey, Mapping[str, Any]]:
-        """Every entity of the mirrored blueprints, as Port holds it now; the memory rebuilt from it."""
-        stored: dict[EntityKey, Mapping[str, Any]] = {}
-        known: dict[EntityKey, Known] = {}
-        blueprints: dict[str, Blueprint] = {}
-        for blueprint in sorted({mirror.blueprint for mirror in mirrors.values()}):
-            definition = self._port.get_blueprint(blueprint)
-            if definition is None:
-                self._warn_once(f"blueprint {blueprint} is not in Port: its requests are not mirrored")
-                continue
-            properties = frozenset(((definition.get("schema") or {}).get("properties") or {}).keys())
-            relations = (definition.get("relations") or {}).values()
-            targets = frozenset(
-                str(r["target"]) for r in relations if isinstance(r, Mapping) and r.get("target")
-            )
-            lacking = [name for name in BLUEPRINT_PROPERTIES if name not in properties]
-            if lacking:
-                self._warn_once(
-                    f"blueprint {blueprint} lacks {', '.join(lacking)}: its entities are mirrored without "
-                    + ("them (and never deleted)" if REQUEST in lacking else "them")
-                )
-            blueprints[blueprint] = Blueprint(properties, targets)
-            for entity in self._port.list_entities(blueprint):
-                key = (blueprint, str(entity.get("identifier")))
-                stored[key] = entity
-                marker = parse_request((entity.get("properties") or {}).get(REQUEST))
-                known[key] = Known(None, marker)
-        self._blueprints = blueprints
-        self._memory.replace(known)
-        return stored
+    def _carry_out(self, plan: Plan, *, full: bool) -> None:
+        self._executor.carry_out(plan, self._blueprints, full=full)
+        self.passes += 1
+        self._state, self._last_error = "synced", None
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:
             self._warned.add(message)
             log.warning("catalog sync: %s", message)
-
-    # -- Carrying a pass out ---------------------------------------------------------------------
-
-    def _carry_out(self, plan: Plan, *, full: bool) -> None:
-        for key, fingerprint, mirrors in plan.confirmed:
-            self._memory.wrote(key, fingerprint, mirrors)
-        if plan.failed:
-            log.warning(
-                "catalog sync: the entity mapping failed on %d requests (their entities are left alone): %s",
-                len(plan.failed),
-                "; ".join(plan.failed[:3]) + ("; ..." if len(plan.failed) > 3 else ""),
-            )
-        sent = Sent()
-        for blueprint in write_order(self._blueprints, plan.upserts):
-            try:
-                self._writer.upsert(blueprint, plan.upserts[blueprint], sent)
-            except (
-                PortApiError
-            ) as refused:  # the whole call: the blueprint went, or a body Port's route refuses
-                log.warning("catalog sync: Port refused the %s entities: %s", blueprint, refused)
-                sent.refused += [(upsert, _refusal(upsert, refused)) for upsert in plan.upserts[blueprint]]
-        deletes = list(plan.deletes.values())
-        if deletes and self._hold_back(len(deletes)):
-            deletes = []
-        elif full:
-            self._held_back = 0
-        by_blueprint: dict[str, list[Delete]] = {}
-        for delete in deletes:
-            by_blueprint.setdefault(delete.key[0], []).append(delete)
-        for blueprint, chosen in sorted(by_blueprint.items()):
-            self._writer.delete(blueprint, chosen, sent)
-        self._record(plan, sent, full=full)
-
-    def _hold_back(self, count: int) -> bool:
-        managed = self._memory.managed
-        allowed = max(self._options.delete_floor, math.floor(self._options.delete_threshold * managed))
-        if count <= allowed:
-            return False
-        self._held_back = count
-        log.warning(
-            "catalog sync: holding back %d deletes of the %d entities it mirrors (over %g%% in one pass, "
-            "PORT_BRIDGE_CATALOG_DELETE_THRESHOLD): a bad mapping, an empty list from a failing API or a "
-            "wrong kubeconfig looks like this; if those requests are really gone, raise the threshold "
-            "for a moment or delete the entities in Port",
-            count,
-            managed,
-            self._options.delete_threshold * 100,
-        )
-        if self._metrics is not None:
-            self._metrics.held_back.inc(count)
-        return True
-
-    def _record(self, plan: Plan, sent: Sent, *, full: bool) -> None:
-        for upsert in sent.written:
-            self._memory.wrote(upsert.key, upsert.fingerprint, upsert.mirrors)
-            self._refused.pop(upsert.key, None)
-        for upsert, error in sent.refused:
-            self._refused[upsert.key] = upsert.fingerprint
-            log.warning(
-                "catalog sync: Port refused entity %s of %s (%s): %d %s: %s",
-                upsert.key[1],
-                upsert.key[0],
-                upsert.ref.text,
-                error.status_code,
-                error.error,
-                error.message,
-            )
-        if sent.retry:
-            with self._lock:
-                self._retry.update(request_name(upsert.ref) for upsert in sent.retry)
-                self._retry_at = time.monotonic() + RETRY_SECONDS
-        for delete in sent.deleted:
-            self._memory.forget(delete.key)
-        for delete, why in sent.kept:
-            log.warning("catalog sync: Port keeps entity %s of %s: %s", delete.key[1], delete.key[0], why)
-        self.passes += 1
-        self._state, self._last_error = "synced", None
-        if self._metrics is not None:
-            metrics = self._metrics
-            metrics.passes.labels(kind="full" if full else "watch").inc()
-            metrics.unchanged.inc(plan.unchanged)
-            metrics.writes.labels(operation="upsert").inc(len(sent.written))
-            metrics.writes.labels(operation="delete").inc(len(sent.deleted))
-            metrics.refused.inc(len(sent.refused))
-            metrics.calls.inc(sent.calls)
-            metrics.mirrored.set(self._memory.managed)
-
-
-def _refusal(upsert: Upsert, refused: PortApiError) -> EntityError:
-    return EntityError(upsert.key[1], -1, refused.status, refused.code, refused.message)
