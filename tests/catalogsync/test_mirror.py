@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from port_bridge.catalogsync.mirror import EntityBuilder, choose_mirrors, fingerprint, seen_as, sync_document
 from port_bridge.catalogsync.state import BLUEPRINT_PROPERTIES, RequestRef
 from port_bridge.kube.objects import Resource
 from port_bridge.mapping.actions import ActionConfig
+from port_bridge.mapping.render import MappingFailed, render_entity
 from port_bridge.scorecards.files import load_scorecard_dir
 from tests.conftest import REPO
 
@@ -119,3 +122,26 @@ def test_unchanged_is_judged_on_what_the_sync_writes_in_ports_own_forms() -> Non
     stored["properties"]["kratixLastReconciled"] = "2026-01-01T00:00:00Z"  # to be cleared by the write
     assert fingerprint(seen_as(stored, body)) != fingerprint(body)
     assert fingerprint({**body, "title": "web2"}) != fingerprint(body)
+
+
+def test_one_jq_program_renders_what_the_run_mapping_renders(
+    project_actions: dict[str, ActionConfig],
+) -> None:
+    builder = EntityBuilder({})
+    requests = [
+        service(readme="https://git.example.com/web#readme"),
+        {
+            "metadata": {"name": "orders", "namespace": "team-a"},
+            "spec": {"env": "prod", "teamId": "payments"},
+        },
+        {"metadata": {"name": "c", "namespace": "default"}, "spec": {}, "status": {"message": "Pending"}},
+    ]
+    for mirror in choose_mirrors(project_actions).values():
+        for request in requests:
+            document = sync_document(mirror, request)
+            assert builder.render(mirror.entity, document) == render_entity(mirror.entity, document)
+    mirror = choose_mirrors(project_actions)["redis"]
+    odd = {"metadata": {"name": "c", "namespace": 5}, "spec": {}}  # the identifier cannot be built
+    with pytest.raises(MappingFailed) as failed:
+        builder.render(mirror.entity, sync_document(mirror, odd))
+    assert failed.value.field == "entity.identifier"
