@@ -44,6 +44,14 @@ class Memory:
         with self._lock:
             self._known, self._by_request = known, by_request
 
+    def add(self, known: dict[EntityKey, Known]) -> None:
+        """Take what was read from Port of blueprints new to the sync."""
+        with self._lock:
+            for key, entry in known.items():
+                self._known.setdefault(key, entry)
+                if entry.mirrors is not None:
+                    self._by_request.setdefault(entry.mirrors, key)
+
     def get(self, key: EntityKey) -> Known | None:
         with self._lock:
             return self._known.get(key)

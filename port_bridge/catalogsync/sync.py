@@ -10,6 +10,9 @@ run reports always come first). It reads Kubernetes only through the controller'
 * **Full passes** at start (once the caches are listed) and every ``resync_seconds``: Port's
   entities of the mirrored blueprints are read afresh, so the sync's memory is rebuilt from Port
   and whatever a watch missed or someone changed in Port is put right.
+* **A blueprint new to the sync** (a live Promise's, published after its requests are watched) is
+  looked for in Port every few seconds, backing off while it is not there; once it is, its
+  entities are read and every request of its Promise looked at.
 * **Deletes** of a pass are judged together against the safety threshold (:mod:`.execute`).
 
 Port being away stops a pass; the requests it did not finish stay marked and the pass is tried
@@ -46,6 +49,7 @@ from port_bridge.scorecards.model import Scorecard
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0  # entities Port may accept later are tried again after this
+RECHECK_SECONDS = (5.0, 300.0)  # a mirrored blueprint not in Port is looked for again, backing off
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class CatalogSync:
         self._retry_at = 0.0
         self._wake = threading.Event()
         self._blueprints: dict[str, Blueprint] = {}
+        self._recheck_at, self._recheck_wait = 0.0, RECHECK_SECONDS[0]
         self._warned: set[str] = set()
         self._state = "starting"
         self._last_full: str | None = None
@@ -180,11 +185,21 @@ class CatalogSync:
             if self._retry and time.monotonic() >= self._retry_at:
                 self._dirty |= self._retry
                 self._retry = set()
-            return bool(self._dirty)
+            dirty = bool(self._dirty)
+        return dirty or (bool(self._unknown_blueprints()) and time.monotonic() >= self._recheck_at)
 
     def _retry_wait(self) -> float:
         with self._lock:
-            return max(self._retry_at - time.monotonic(), 0.05) if self._retry else math.inf
+            wait = max(self._retry_at - time.monotonic(), 0.05) if self._retry else math.inf
+        if self._unknown_blueprints():
+            wait = min(wait, max(self._recheck_at - time.monotonic(), 0.05))
+        return wait
+
+    def _unknown_blueprints(self) -> set[str]:
+        """Blueprints of mirrored Promises that the sync has not found in Port (yet)."""
+        return {
+            mirror.blueprint for mirror in choose_mirrors(self._actions).values()
+        } - self._blueprints.keys()
 
     def _retry_later(self, requests: Collection[RequestName]) -> None:
         with self._lock:
@@ -215,6 +230,7 @@ class CatalogSync:
         view = read_port(self._port, {mirror.blueprint for mirror in mirrors.values()}, warn=self._warn_once)
         self._blueprints = view.blueprints
         self._memory.replace(view.known)
+        self._recheck_at, self._recheck_wait = time.monotonic() + RECHECK_SECONDS[0], RECHECK_SECONDS[0]
         planner = self._planner(view.entities)
         plan, synced, present = Plan(), set(), set()
         for (group, plural), (promise, resource) in self._resources(mirrors).items():
@@ -244,6 +260,7 @@ class CatalogSync:
             self._state = "syncing"
             mirrors = choose_mirrors(self._actions)
             resources, caches = self._resources(mirrors), self._caches()
+            names |= self._find_new_blueprints(mirrors, resources, caches)
             planner, plan = self._planner(None), Plan()
             for name in sorted(names):
                 found = resources.get(name[:2])
@@ -258,6 +275,29 @@ class CatalogSync:
             with self._lock:
                 self._dirty |= names
             raise
+
+    def _find_new_blueprints(
+        self,
+        mirrors: Mapping[str, Mirror],
+        resources: Mapping[tuple[str, str], tuple[str, Resource]],
+        caches: Mapping[Resource, ObjectCache],
+    ) -> set[RequestName]:
+        """Read the mirrored blueprints Port did not have at the last look; the requests now to mirror."""
+        unknown = {mirror.blueprint for mirror in mirrors.values()} - self._blueprints.keys()
+        if not unknown or time.monotonic() < self._recheck_at:
+            return set()
+        view = read_port(self._port, unknown, warn=self._warn_once)
+        found = len(view.blueprints) == len(unknown)
+        self._recheck_wait = RECHECK_SECONDS[0] if found else min(self._recheck_wait * 2, RECHECK_SECONDS[1])
+        self._recheck_at = time.monotonic() + self._recheck_wait
+        self._blueprints.update(view.blueprints)
+        self._memory.add(view.known)
+        names: set[RequestName] = set()
+        for (group, plural), (promise, resource) in resources.items():
+            cache = caches.get(resource)
+            if mirrors[promise].blueprint in view.blueprints and cache is not None:
+                names.update((group, plural, *object_key(request)) for request in cache.values())
+        return names
 
     def _planner(self, stored: Mapping[EntityKey, Mapping[str, Any]] | None) -> Planner:
         configure: dict[str, bool] = {}

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from port_bridge.kube.objects import Resource
 from port_bridge.sandbox.kratix import Timings
+from port_bridge.sandbox.kube import KubeApiServer
 from port_bridge.sandbox.port import PortEmulator
 from tests.catalogsync.conftest import POSTGRES, REDIS, Cluster, catalog_of, property_of
 from tests.conftest import StartController, StartKratix
+from tests.live.test_live_promises import LABEL, queue_promise
 from tests.waiting import wait_for
 
 SLOW_KRATIX = Timings(pickup=0.05, pipeline=1.0, works=0.05, delete_pipeline=1.0)
@@ -114,3 +117,29 @@ def test_only_what_changed_is_written_and_in_bulk(
         call.query.get("merge") == "true" and "run_id" not in call.query
         for call in port.calls_matching("POST", bulk)
     )
+
+
+def test_the_requests_of_a_live_promise_are_mirrored_as_soon_as_its_blueprint_is_in_port(
+    port: PortEmulator,
+    cluster: KubeApiServer,
+    kubectl: Cluster,
+    start_controller: StartController,
+    start_kratix: StartKratix,
+) -> None:
+    start_kratix()
+    catalog_of(start_controller(catalog_sync=True))
+    queue = Resource("test.port-bridge.io", "v1alpha1", "queues")
+    cluster.apply(queue_promise(labels={LABEL: "true"}))
+    wait_for(lambda: port.blueprint("queue"), timeout=5, what="the live Promise's blueprint in Port")
+    body = {
+        "apiVersion": queue.api_version,
+        "kind": "queue",
+        "metadata": {"name": "jobs", "namespace": "default"},
+        "spec": {"size": "large", "retentionHours": 4},
+    }
+    kubectl.objects.create(queue, body, namespace="default")
+    wait_for(lambda: property_of(port, "queue", "default.jobs", "kratixState") == "Ready", timeout=10)
+    entity = port.entity("queue", "default.jobs")
+    assert entity is not None
+    assert (entity["properties"]["size"], entity["properties"]["retentionHours"]) == ("large", 4)
+    assert entity["properties"]["kratixRequest"] == "queues.test.port-bridge.io/default/jobs"
