@@ -23,19 +23,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from port_bridge.catalogsync.state import REQUEST, RequestRef, state_properties
 from port_bridge.controller.requests import REQUESTED_BY_ANNOTATION
+from port_bridge.kratix.catalog import PromiseCatalog
 from port_bridge.kube.actionruns import RUN_ID_ANNOTATION
+from port_bridge.kube.objects import Resource
 from port_bridge.mapping.actions import ActionConfig, EntityMapping
 from port_bridge.mapping.jq import Jq, JqError
 from port_bridge.mapping.render import render_entity
 from port_bridge.scorecards.evaluate import NotApplicable, readiness
 from port_bridge.scorecards.model import Scorecard
 
+log = logging.getLogger(__name__)
 _FIELDS = ("title", "icon", "team")
 
 
@@ -72,6 +76,21 @@ def choose_mirrors(actions: Mapping[str, ActionConfig]) -> dict[str, Mirror]:
     for candidate in sorted(candidates, key=lambda c: c[:4]):
         chosen.setdefault(candidate[0], candidate[4])
     return chosen
+
+
+def resources_of(
+    mirrors: Mapping[str, Mirror], promises: PromiseCatalog
+) -> dict[tuple[str, str], tuple[str, Resource]]:
+    """Each mirrored Promise's request resource, by (group, plural); Promises not installed left out."""
+    found = {}
+    for promise in mirrors:
+        try:
+            api = promises.get(promise)
+        except Exception as error:  # not installed (yet), or unreadable: its requests wait
+            log.debug("catalog sync: Promise %s not mirrored now: %s", promise, error)
+            continue
+        found[(api.group, api.plural)] = (promise, Resource(api.group, api.version, api.plural))
+    return found
 
 
 def sync_document(mirror: Mirror, request: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,6 @@ again with a growing wait. Nothing of this ever fails a run.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -33,7 +32,8 @@ from typing import Any
 from port_bridge.catalogsync.execute import Executor
 from port_bridge.catalogsync.memory import EntityKey, Memory, RequestName, request_name
 from port_bridge.catalogsync.metrics import CatalogMetrics
-from port_bridge.catalogsync.mirror import EntityBuilder, Mirror, choose_mirrors
+from port_bridge.catalogsync.mirror import EntityBuilder, Mirror, choose_mirrors, resources_of
+from port_bridge.catalogsync.pending import Pending
 from port_bridge.catalogsync.plan import Blueprint, Plan, Planner
 from port_bridge.catalogsync.reading import read_port
 from port_bridge.catalogsync.state import RequestRef
@@ -48,7 +48,6 @@ from port_bridge.port.errors import PortUnavailable
 from port_bridge.scorecards.model import Scorecard
 
 log = logging.getLogger(__name__)
-RETRY_SECONDS = 5.0  # entities Port may accept later are tried again after this
 RECHECK_SECONDS = (5.0, 300.0)  # a mirrored blueprint not in Port is looked for again, backing off
 
 
@@ -87,14 +86,10 @@ class CatalogSync:
             writer=Writer(port, before_write=fence),
             delete_threshold=options.delete_threshold,
             delete_floor=options.delete_floor,
-            retry=self._retry_later,
+            retry=self._pending_retry,
             metrics=metrics,
         )
-        self._lock = threading.Lock()
-        self._dirty: set[RequestName] = set()
-        self._retry: set[RequestName] = set()
-        self._retry_at = 0.0
-        self._wake = threading.Event()
+        self._pending = Pending()
         self._blueprints: dict[str, Blueprint] = {}
         self._recheck_at, self._recheck_wait = 0.0, RECHECK_SECONDS[0]
         self._warned: set[str] = set()
@@ -108,20 +103,18 @@ class CatalogSync:
     def changed(self, resource: Resource, request: Object) -> None:
         """A watch saw a request change, appear or go."""
         namespace, name = object_key(request)
-        self._mark([(resource.group, resource.plural, namespace, name)])
+        self._pending.mark([(resource.group, resource.plural, namespace, name)])
 
     def released(self, requests: Iterable[RequestName]) -> None:
         """A run that followed these requests ended: their entities are the sync's again."""
-        self._mark(requests)
+        self._pending.mark(requests)
 
     def status(self) -> dict[str, Any]:
         """For the controller's ``/readyz``."""
-        with self._lock:
-            pending = len(self._dirty | self._retry)
         return {
             "state": self._state,
             "mirrored": self._memory.managed,
-            "pending": pending,
+            "pending": self._pending.count(),
             "lastFullSync": self._last_full,
             "deletesHeldBack": self._executor.held_back,
             "refused": len(self._executor.refused),
@@ -144,9 +137,8 @@ class CatalogSync:
         next_full, failures = time.monotonic(), 0
         while not stop.is_set():
             full = time.monotonic() >= next_full
-            if not full and not self._pending():
-                self._wake.wait(min(max(next_full - time.monotonic(), 0.0), self._retry_wait()))
-                self._wake.clear()
+            if not full and not self._due():
+                self._pending.wait(min(max(next_full - time.monotonic(), 0.0), self._wait_seconds()))
                 continue
             if not full and stop.wait(self._options.linger_seconds):
                 return
@@ -171,7 +163,7 @@ class CatalogSync:
 
     def wake(self) -> None:
         """Look at the stop event now (the controller is stopping)."""
-        self._wake.set()
+        self._pending.wake()
 
     def _await_caches(self, stop: threading.Event) -> None:
         """Wait for the ActionRuns (who follows what) and the requests to be listed, within limits."""
@@ -180,36 +172,26 @@ class CatalogSync:
             while not event.is_set() and not stop.is_set() and time.monotonic() < deadline:
                 event.wait(0.05)
 
-    def _pending(self) -> bool:
-        with self._lock:
-            if self._retry and time.monotonic() >= self._retry_at:
-                self._dirty |= self._retry
-                self._retry = set()
-            dirty = bool(self._dirty)
-        return dirty or (bool(self._unknown_blueprints()) and time.monotonic() >= self._recheck_at)
+    def _due(self) -> bool:
+        """Whether a watch-driven pass has something to do now."""
+        return self._pending.any() or (
+            bool(self._unknown_blueprints()) and time.monotonic() >= self._recheck_at
+        )
 
-    def _retry_wait(self) -> float:
-        with self._lock:
-            wait = max(self._retry_at - time.monotonic(), 0.05) if self._retry else math.inf
+    def _wait_seconds(self) -> float:
+        wait = self._pending.retry_wait()
         if self._unknown_blueprints():
             wait = min(wait, max(self._recheck_at - time.monotonic(), 0.05))
         return wait
+
+    def _pending_retry(self, requests: Collection[RequestName]) -> None:
+        self._pending.retry_later(requests)
 
     def _unknown_blueprints(self) -> set[str]:
         """Blueprints of mirrored Promises that the sync has not found in Port (yet)."""
         return {
             mirror.blueprint for mirror in choose_mirrors(self._actions).values()
         } - self._blueprints.keys()
-
-    def _retry_later(self, requests: Collection[RequestName]) -> None:
-        with self._lock:
-            self._retry.update(requests)
-            self._retry_at = time.monotonic() + RETRY_SECONDS
-
-    def _mark(self, requests: Iterable[RequestName]) -> None:
-        with self._lock:
-            self._dirty.update(requests)
-        self._wake.set()
 
     def _failed(self, error: Exception, wait: float) -> None:
         if isinstance(error, PortUnavailable):
@@ -223,8 +205,7 @@ class CatalogSync:
     # -- Passes ----------------------------------------------------------------------------------
 
     def _full_pass(self) -> None:
-        with self._lock:
-            self._dirty.clear()  # a full pass looks at every request
+        self._pending.forget_marks()  # a full pass looks at every request
         self._state = "syncing"
         mirrors = choose_mirrors(self._actions)
         view = read_port(self._port, {mirror.blueprint for mirror in mirrors.values()}, warn=self._warn_once)
@@ -233,7 +214,7 @@ class CatalogSync:
         self._recheck_at, self._recheck_wait = time.monotonic() + RECHECK_SECONDS[0], RECHECK_SECONDS[0]
         planner = self._planner(view.entities)
         plan, synced, present = Plan(), set(), set()
-        for (group, plural), (promise, resource) in self._resources(mirrors).items():
+        for (group, plural), (promise, resource) in resources_of(mirrors, self._promises).items():
             cache = self._caches().get(resource)
             if cache is None or not cache.synced.is_set():
                 continue  # not listed yet: nothing can be concluded about its requests
@@ -254,12 +235,11 @@ class CatalogSync:
         self._last_full = datetime.now(UTC).isoformat(timespec="seconds")
 
     def _watch_pass(self) -> None:
-        with self._lock:
-            names, self._dirty = self._dirty, set()
+        names = self._pending.take()
         try:
             self._state = "syncing"
             mirrors = choose_mirrors(self._actions)
-            resources, caches = self._resources(mirrors), self._caches()
+            resources, caches = resources_of(mirrors, self._promises), self._caches()
             names |= self._find_new_blueprints(mirrors, resources, caches)
             planner, plan = self._planner(None), Plan()
             for name in sorted(names):
@@ -272,8 +252,7 @@ class CatalogSync:
                 planner.look(plan, mirrors[promise], ref, cache.get((name[2], name[3])))
             self._carry_out(plan, full=False)
         except BaseException:
-            with self._lock:
-                self._dirty |= names
+            self._pending.give_back(names)
             raise
 
     def _find_new_blueprints(
@@ -319,18 +298,6 @@ class CatalogSync:
             refused=dict(self._executor.refused),
             stored=stored,
         )
-
-    def _resources(self, mirrors: Mapping[str, Mirror]) -> dict[tuple[str, str], tuple[str, Resource]]:
-        """Each mirrored Promise's request resource, by (group, plural); Promises not installed left out."""
-        found = {}
-        for promise in mirrors:
-            try:
-                api = self._promises.get(promise)
-            except Exception as error:  # not installed (yet), or unreadable: its requests wait
-                log.debug("catalog sync: Promise %s not mirrored now: %s", promise, error)
-                continue
-            found[(api.group, api.plural)] = (promise, Resource(api.group, api.version, api.plural))
-        return found
 
     def _carry_out(self, plan: Plan, *, full: bool) -> None:
         self._executor.carry_out(plan, self._blueprints, full=full)
