@@ -6,12 +6,16 @@ entities the sync mirrors (and more than ``delete_floor``) at once is what a bad
 list from a failing API or a wrong kubeconfig produces, so none of them is made; a log line and
 ``port_bridge_catalog_deletes_held_back_total`` say so, and ``held_back`` (shown by ``/readyz``)
 stays until a full pass finds no reason to hold back.
+
+Port's refusals are logged with their status and code, and the names of the properties Port
+objected to, never Port's message: it can quote the values sent (as the Port client never logs it).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Collection, Mapping
 
 from port_bridge.catalogsync.memory import EntityKey, Memory, RequestName, request_name
@@ -22,6 +26,7 @@ from port_bridge.port.entities import EntityError
 from port_bridge.port.errors import PortApiError
 
 log = logging.getLogger(__name__)
+_PROPERTY = re.compile(r"properties(?:\.|\[')([A-Za-z0-9@_=\-]+)")
 
 
 class Executor:
@@ -54,7 +59,12 @@ class Executor:
             try:
                 self._writer.upsert(blueprint, plan.upserts[blueprint], sent)
             except PortApiError as refused:  # the whole call: the blueprint went, or Port's route refuses
-                log.warning("catalog sync: Port refused the %s entities: %s", blueprint, refused)
+                log.warning(
+                    "catalog sync: Port refused the %s entities: %d %s",
+                    blueprint,
+                    refused.status,
+                    refused.code,
+                )
                 sent.refused += [(upsert, _refusal(upsert, refused)) for upsert in plan.upserts[blueprint]]
         deletes = list(plan.deletes.values())
         if deletes and self._hold_back(len(deletes)):
@@ -94,13 +104,13 @@ class Executor:
         for upsert, error in sent.refused:
             self.refused[upsert.key] = upsert.fingerprint
             log.warning(
-                "catalog sync: Port refused entity %s of %s (%s): %d %s: %s",
+                "catalog sync: Port refused entity %s of %s (%s): %d %s%s",
                 upsert.key[1],
                 upsert.key[0],
                 upsert.ref.text,
                 error.status_code,
                 error.error,
-                error.message,
+                objected_to(error.message),
             )
         if sent.retry:
             self._retry([request_name(upsert.ref) for upsert in sent.retry])
@@ -117,6 +127,12 @@ class Executor:
             metrics.refused.inc(len(sent.refused))
             metrics.calls.inc(sent.calls)
             metrics.mirrored.set(self._memory.managed)
+
+
+def objected_to(message: str) -> str:
+    """`` (properties: a, b)`` naming what Port's message objects to, without the values it quotes."""
+    names = sorted(set(_PROPERTY.findall(message)))
+    return f" (properties: {', '.join(names)})" if names else ""
 
 
 def _refusal(upsert: Upsert, refused: PortApiError) -> EntityError:

@@ -86,6 +86,6 @@ class Writer:
             try:
                 self._port.delete_entity(blueprint, delete.key[1])
             except PortApiError as refused:
-                sent.kept.append((delete, f"{refused.status} {refused.code}: {refused.message}"))
+                sent.kept.append((delete, f"{refused.status} {refused.code}"))
             else:
                 sent.deleted.append(delete)
