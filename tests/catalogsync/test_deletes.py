@@ -11,7 +11,7 @@ import requests
 
 from port_bridge.kube.objects import Resource
 from port_bridge.sandbox.port import PortEmulator
-from tests.catalogsync.conftest import REDIS, Cluster, catalog_of
+from tests.catalogsync.conftest import POSTGRES, REDIS, Cluster, catalog_of
 from tests.conftest import StartController
 from tests.controller.test_observability import free_address
 from tests.waiting import wait_for
@@ -137,3 +137,39 @@ def test_a_new_leader_reads_what_port_holds_and_writes_nothing_unchanged(
         for item in kubectl.objects.list(REDIS, namespace="default")["items"]
     }
     assert after == versions  # nothing was written to Kratix's objects to remember anything
+
+
+def test_an_entity_others_relate_to_is_kept_and_said_so(
+    port: PortEmulator, kubectl: Cluster, start_controller: StartController, caplog: pytest.LogCaptureFixture
+) -> None:
+    kubectl.create(POSTGRES, "orders-db", {"env": "dev", "teamId": "payments"})
+    catalog_of(start_controller(catalog_sync=True))
+    service = {"language": "Go", "tier": "standard", "owner": "dev@example.com"}
+    port.add_entity(
+        "service",
+        {
+            "identifier": "default.orders",
+            "properties": service,
+            "relations": {"database": "default.orders-db"},
+        },
+    )
+    with caplog.at_level(logging.WARNING, logger="port_bridge.catalogsync"):
+        kubectl.delete(POSTGRES, "orders-db")
+        wait_for(
+            lambda: "Port keeps entity default.orders-db of postgresql: 422 has_dependents" in caplog.text
+        )
+    assert port.entity("postgresql", "default.orders-db") is not None  # never deleted with its dependents
+    assert port.entity("service", "default.orders") is not None
+
+
+def test_while_port_is_away_the_sync_waits_and_then_catches_up(
+    port: PortEmulator, kubectl: Cluster, start_controller: StartController
+) -> None:
+    sync = catalog_of(start_controller(catalog_sync=True))
+    port.faults.port_down()
+    kubectl.create(REDIS, "cache", {"size": "small"})
+    wait_for(lambda: sync.status()["state"] == "waiting for Port", timeout=15)
+    assert "503" in (sync.status()["lastError"] or "")
+    port.faults.port_up()
+    wait_for(lambda: port.entity("redis", "default.cache"), timeout=15)
+    wait_for(lambda: sync.status()["state"] == "synced" and sync.status()["pending"] == 0)
