@@ -96,16 +96,16 @@ class PortEmulator:
         self._tokens = TokenIssuer(client_id=client_id, client_secret=client_secret, lifetime=token_lifetime)
         self._recorder = Recorder()
         self._stopping = threading.Event()
+        self.invoker = ActionInvoker(
+            state=self.state, client_secret=client_secret, org_id=org_id, secrets=secrets or {}
+        )
         self._app = create_app(
             spec=self.spec,
-            backend=Backend(state=self.state, tokens=self._tokens),
+            backend=Backend(state=self.state, tokens=self._tokens, deliver=self.invoker.deliver_api_run),
             faults=self.faults,
             recorder=self._recorder,
             max_body_bytes=max_body_bytes,
             stopping=self._stopping,
-        )
-        self.invoker = ActionInvoker(
-            state=self.state, client_secret=client_secret, org_id=org_id, secrets=secrets or {}
         )
         # Acting as Port: create a run and deliver the action's signed webhook (see .invoker).
         self.invoke = self.invoker.invoke
