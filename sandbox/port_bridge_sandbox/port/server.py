@@ -101,17 +101,17 @@ class PortEmulator:
         self._stopping = threading.Event()
         self.rate_limiter: RateLimiter | None = None
         self.limit_rate(rate_limits)
+        self.invoker = ActionInvoker(
+            state=self.state, client_secret=client_secret, org_id=org_id, secrets=secrets or {}
+        )
         self._app = create_app(
             spec=self.spec,
-            backend=Backend(state=self.state, tokens=self._tokens),
+            backend=Backend(state=self.state, tokens=self._tokens, deliver=self.invoker.deliver_api_run),
             faults=self.faults,
             recorder=self._recorder,
             max_body_bytes=max_body_bytes,
             stopping=self._stopping,
             limiter=lambda: self.rate_limiter,
-        )
-        self.invoker = ActionInvoker(
-            state=self.state, client_secret=client_secret, org_id=org_id, secrets=secrets or {}
         )
         # Acting as Port: create a run and deliver the action's signed webhook (see .invoker).
         self.invoke = self.invoker.invoke
