@@ -113,8 +113,12 @@ def parse_crd(manifest: Mapping[str, Any]) -> CrdInfo:
                 short_names=tuple(names.get("shortNames") or ()),
                 categories=tuple(names.get("categories") or ()),
                 crd_name=name,
+                # A column without jsonPath (v1beta1's ``JSONPath``, which some Promises still
+                # carry) is left out rather than refused, so such Promises can still be tried here.
                 printer_columns=tuple(
-                    PrinterColumn.from_crd(column) for column in entry.get("additionalPrinterColumns") or ()
+                    PrinterColumn.from_crd(column)
+                    for column in entry.get("additionalPrinterColumns") or ()
+                    if "jsonPath" in column
                 ),
             )
         )
