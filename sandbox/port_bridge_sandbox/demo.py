@@ -32,6 +32,7 @@ from port_bridge.mapping.actions import load_actions
 from port_bridge.port.client import PortClient
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
+from port_bridge_sandbox.console import create_console
 from port_bridge_sandbox.kratix import Era, KratixSimulator, Timings
 from port_bridge_sandbox.kube import KubeApiServer
 from port_bridge_sandbox.port import PortEmulator
@@ -156,7 +157,15 @@ def sandbox(*, era: Era, speed: float, spec_path: Path | None = None) -> Iterato
         controller.start()
         stack.callback(controller.join, 10)
         stack.callback(stop.set)
-        yield {"kube": kube, "port": port, "intake": intake, "kratix": kratix, "api_client": api_client}
+        console = stack.enter_context(WsgiThread(create_console(port, webhook_url=intake.url + "/webhook")))
+        yield {
+            "kube": kube,
+            "port": port,
+            "intake": intake,
+            "kratix": kratix,
+            "api_client": api_client,
+            "console": console,
+        }
 
 
 def play(
@@ -215,6 +224,7 @@ def run_sandbox(
         say(f"  Kubernetes API  {kube.url}")
         say(f"  Port API        {port.url}")
         say(f"  intake          {intake.url}/webhook")
+        say(f"  console         {pieces['console'].url}  (open it in a browser: actions, runs, catalog)")
         say(f"  Port emulator: {port.spec_note}")
         say()
         results = [
