@@ -46,7 +46,12 @@ def create_console(port: PortEmulator, *, webhook_url: str, user_email: str = DE
             return []
 
     def action_page(
-        identifier: str, *, entity: str | None, status: int = 200, submission: Submission | None = None, **extra: Any
+        identifier: str,
+        *,
+        entity: str | None,
+        status: int = 200,
+        submission: Submission | None = None,
+        **extra: Any,
     ) -> tuple[str, int]:
         action = state.catalog.find_action(identifier)
         if action is None:
@@ -95,7 +100,9 @@ def create_console(port: PortEmulator, *, webhook_url: str, user_email: str = DE
         entity = request.form.get("__entity") or None
         if not card.startable:
             abort(422, f"{card.title} runs a {card.invocation} workflow, which the sandbox does not run")
-        submission, typed = read_form(action["trigger"].get("userInputs") or {}, request.form.to_dict(flat=False))
+        submission, typed = read_form(
+            action["trigger"].get("userInputs") or {}, request.form.to_dict(flat=False)
+        )
         if card.operation != "CREATE" and entity is None:
             return action_page(identifier, entity=None, status=422, problem="choose the entity to run it on")
         if submission.errors:

@@ -29,8 +29,8 @@ from port_bridge_sandbox.port.templating import TemplateError
 
 Widget = Literal["text", "textarea", "number", "toggle", "tristate", "select", "multiselect", "lines", "json"]
 Choices = Callable[[str], Sequence[str]]  # a blueprint's entity identifiers, for ``format: entity``
-_SCHEMA_KEYS = ("type", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "items")
-_SCHEMA_KEYS += ("minItems", "maxItems", "exclusiveMinimum", "exclusiveMaximum")
+_SCHEMA_KEYS: tuple[str, ...] = ("type", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum")
+_SCHEMA_KEYS += ("items", "minItems", "maxItems", "exclusiveMinimum", "exclusiveMaximum")
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,7 @@ def form_fields(
             value = typed.get(name, "" if widget != "multiselect" else ())
         else:
             value = _shown(defaults.get(name), widget)
-        items = spec.get("items") if isinstance(spec.get("items"), Mapping) else {}
-        options = spec.get("enum") or items.get("enum") or ()
+        options = spec.get("enum") or _items(spec).get("enum") or ()
         if spec.get("format") == "entity" and isinstance(spec.get("blueprint"), str):
             options = choices(spec["blueprint"])
         fields.append(
@@ -158,7 +157,6 @@ def read_form(
 
 def _widget(spec: Mapping[str, Any], *, required: bool) -> Widget:
     kind, text_format = spec.get("type", "string"), spec.get("format")
-    items = spec.get("items") if isinstance(spec.get("items"), Mapping) else {}
     if spec.get("enum") or text_format == "entity":
         return "select"
     if kind == "boolean":
@@ -166,10 +164,15 @@ def _widget(spec: Mapping[str, Any], *, required: bool) -> Widget:
     if kind == "number":
         return "number"
     if kind == "array":
-        return "multiselect" if items.get("enum") else "lines"
+        return "multiselect" if _items(spec).get("enum") else "lines"
     if kind == "object":
         return "json"
     return "textarea" if text_format in ("multi-line", "yaml", "markdown") else "text"
+
+
+def _items(spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    items = spec.get("items")
+    return items if isinstance(items, Mapping) else {}
 
 
 def _shown(value: Any, widget: Widget) -> str | tuple[str, ...]:
@@ -213,9 +216,10 @@ def _parsed(widget: Widget, text: str | tuple[str, ...]) -> Any:
 def _message(problem: jsonschema.ValidationError) -> str:
     """jsonschema's message, said of the input (its value is shown beside it already)."""
     keyword, expected = problem.validator, problem.validator_value
+    options = expected if isinstance(expected, list) else []
     messages = {
         "pattern": f"must match the pattern {expected}",
-        "enum": "must be one of " + ", ".join(str(option) for option in expected or ()),
+        "enum": "must be one of " + ", ".join(str(option) for option in options),
         "minLength": f"must be at least {expected} characters long",
         "maxLength": f"must be at most {expected} characters long",
         "minimum": f"must be at least {expected}",

@@ -92,7 +92,9 @@ def catalog(state: PortState) -> list[BlueprintView]:
             name: str(spec.get("title") or name)
             for name, spec in ((blueprint.get("schema") or {}).get("properties") or {}).items()
         }
-        scorecard_titles = {s["identifier"]: s.get("title") or s["identifier"] for s in state.catalog.scorecards()}
+        scorecard_titles = {
+            s["identifier"]: s.get("title") or s["identifier"] for s in state.catalog.scorecards()
+        }
         entity_actions = tuple(c for c in cards if c.blueprint == identifier and c.operation != "CREATE")
         entities = tuple(
             EntityView(
