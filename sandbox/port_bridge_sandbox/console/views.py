@@ -136,6 +136,10 @@ def run_json(run: Run) -> dict[str, Any]:
         "createdAt": run.created_at,
         "endedAt": run.ended_at,
         "logs": [{"at": log.created_at, "message": log.message} for log in run.logs],
+        "entities": [
+            {"blueprint": change.blueprint, "identifier": change.identifier, "change": change.change}
+            for change in run.affected_entities
+        ],
     }
 
 

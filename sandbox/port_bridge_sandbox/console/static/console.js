@@ -58,6 +58,12 @@ function showRun(section, run) {
     if (/^https?:\/\//.test(url)) anchor.href = url;
     return anchor;
   }));
+  const entities = section.querySelector("[data-run-entities]");
+  entities.replaceChildren(...run.entities.flatMap((change) => {
+    const anchor = item("a", change.blueprint + " " + change.identifier);
+    anchor.href = entities.dataset.catalog + "#blueprint-" + encodeURIComponent(change.blueprint);
+    return [anchor, " (" + change.change + ") "];
+  }));
   const log = section.querySelector("[data-run-log]");
   for (const line of run.logs.slice(log.children.length)) {
     const entry = document.createElement("li");
