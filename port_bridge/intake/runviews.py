@@ -19,6 +19,11 @@ from port_bridge.kube.objects import KubeObjects
 
 HTML = "text/html"
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="port-bridge runs"'}
+# The pages run no script and load nothing: their only styles are inline.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def add_run_pages(app: Flask, *, objects: KubeObjects, namespace: str, token: SecretStr | None) -> None:
@@ -55,5 +60,6 @@ def _shown(answer: Answer, template: str) -> tuple[Response | str, int, dict[str
     headers = {**answer.headers, "Vary": "Accept, Authorization", "Cache-Control": "no-store"}
     if not wants_html():
         return jsonify(answer.body), answer.status, headers
+    headers.update(PAGE_HEADERS)
     page = template if answer.status == 200 else "refusal.html"
     return render_template(page, answer=answer.body, status=answer.status), answer.status, headers

@@ -94,6 +94,8 @@ def test_html_escapes_whatever_the_journal_holds(
     client = intake_app.test_client()
     page = client.get("/runs/r_hostile00000001", headers=BROWSER).get_data(as_text=True)
     assert "<script>alert" not in page and "<b>bold</b>" not in page
+    policy = client.get("/runs/r_hostile00000001", headers=BROWSER).headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert client.get("/runs/r_hostile00000001").get_json()["journal"] == [{"message": HOSTILE}]
 

@@ -24,6 +24,8 @@ from port_bridge_sandbox.port.server import PortEmulator
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 DEVELOPER = "developer@example.com"
+# Only the console's own script, styles and forms; no framing (a click on Execute starts real work).
+CONTENT_SECURITY_POLICY = "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 
 def create_console(port: PortEmulator, *, webhook_url: str, user_email: str = DEVELOPER) -> Flask:
@@ -147,6 +149,12 @@ def create_console(port: PortEmulator, *, webhook_url: str, user_email: str = DE
             return jsonify(run_json(state.run(run_id)))
         except PortError:
             abort(404, f"there is no run {run_id!r}")
+
+    @app.after_request
+    def hardened(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @app.errorhandler(HTTPException)
     def refused(error: HTTPException) -> tuple[str | Response, int]:

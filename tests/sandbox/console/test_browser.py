@@ -65,8 +65,10 @@ def test_a_developer_creates_a_database_and_watches_it_arrive(browser_page: Any)
         # page is surely open while the run is IN_PROGRESS and must update itself to SUCCESS.
         held = port.faults.latency(3, method="PATCH", path=r"^/v1/actions/runs/r_\w+$", times=1)
         held.after = 1
+        console = pieces["console"].url
+        assert console.startswith("http://127.0.0.1:")  # bound to the loopback address only
         try:
-            play(page, console=pieces["console"].url, port=port)
+            play(page, console=console, port=port)
         except BaseException:
             shot(page, ARTIFACTS / "console-failure.png")
             raise

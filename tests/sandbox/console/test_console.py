@@ -183,7 +183,11 @@ def test_everything_shown_is_escaped(console: str, port: PortEmulator) -> None:
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
     assert Page(page).controls["pick"].options[1] == (HOSTILE, False)
-    assert "&lt;script&gt;" in requests.get(f"{console}/runs/{run.id}", timeout=5).text
+    shown = requests.get(f"{console}/runs/{run.id}", timeout=5)
+    assert "&lt;script&gt;" in shown.text
+    assert shown.headers["Content-Security-Policy"].startswith("default-src 'self';")
+    port.state.update_run(run.id, {"link": "javascript:alert(1)"}, request="test")
+    assert 'href="javascript:' not in requests.get(f"{console}/runs/{run.id}", timeout=5).text
 
 
 def test_only_local_hosts_and_same_origin_posts_are_served(console: str, port: PortEmulator) -> None:

@@ -93,8 +93,8 @@ function pollRuns(table) {
   const tick = async () => {
     try {
       const answer = await fetch(table.dataset.runsPoll, { headers: { Accept: "application/json" } });
-      if (answer.ok && (await answer.clone().json()).runs.length) {
-        const { runs } = await answer.json();
+      const { runs } = answer.ok ? await answer.json() : { runs: [] };
+      if (runs.length) {  // else the page's "no run yet" row stays
         body.replaceChildren(...runs.map((run) => {
           const row = document.createElement("tr");
           const link = item("a", run.id);
