@@ -96,6 +96,32 @@ class Settings(BaseSettings):
     port_retry_seconds: float = Field(default=5.0, gt=0)  # per Port call, before the run is retried later
     link_template: str | None = None  # e.g. https://bridge.example.com/runs/{run_id}
 
+    # Catalog sync (port_bridge/catalogsync)
+    catalog_sync: bool = True
+    catalog_resync_seconds: float = Field(default=600.0, gt=0)  # a full pass this often
+    catalog_delete_threshold: float = 0.5  # the share of the mirrored entities one pass may delete
+    catalog_delete_floor: int = Field(default=5, ge=0)  # a pass deleting this many or fewer is never held
+
+    @field_validator("catalog_resync_seconds", mode="before")
+    @classmethod
+    def _catalog_resync(cls, value: Any) -> float:
+        return parse_duration(value)
+
+    @field_validator("catalog_delete_threshold", mode="before")
+    @classmethod
+    def _catalog_share(cls, value: Any) -> float:
+        text = str(value).strip()
+        try:
+            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            share = -1.0
+        if not 0 < share <= 1:
+            raise ValueError(
+                f"must be a share of the mirrored entities above 0 and at most 100%, such as 50% or 0.5, "
+                f"not {value!r}"
+            )
+        return share
+
     @field_validator("retention_seconds", mode="before")
     @classmethod
     def _retention(cls, value: Any) -> float:

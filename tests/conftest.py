@@ -353,8 +353,16 @@ class RunningController:
 
 @pytest.fixture
 def controller_settings(bridge_settings: Settings) -> Settings:
+    """Fast leases and resyncs; no catalog sync unless a test asks (``catalog_sync=True``), so the
+    tests of runs see only what runs write."""
     return bridge_settings.model_copy(
-        update={**FAST_LEASE, "resync_seconds": 1.0, "identity": "controller-a", "controller_bind": ""}
+        update={
+            **FAST_LEASE,
+            "resync_seconds": 1.0,
+            "identity": "controller-a",
+            "controller_bind": "",
+            "catalog_sync": False,
+        }
     )
 
 

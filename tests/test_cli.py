@@ -118,6 +118,12 @@ CONFIGURED = {
         ("controller", "PORT_BRIDGE_LEASE_SECONDS", "5", "must be longer than"),
         ("run", "PORT_BRIDGE_RETENTION", "a week", "must be a positive duration"),
         ("controller", "PORT_BRIDGE_CONTROLLER_BIND", "8081", "must be HOST:PORT"),
+        (
+            "controller",
+            "PORT_BRIDGE_CATALOG_DELETE_THRESHOLD",
+            "2",
+            "must be a share of the mirrored entities",
+        ),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_the_variable(

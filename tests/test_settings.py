@@ -56,12 +56,34 @@ def test_defaults_are_valid(environment: pytest.MonkeyPatch) -> None:
         ("PORT_BRIDGE_NAMESPACE", "Port_Bridge", "must be a Kubernetes namespace name"),
         ("PORT_BRIDGE_LEASE_NAME", "-lease", "must be a Kubernetes object name"),
         ("PORT_BRIDGE_IDENTITY", "", "String should have at least 1 character"),
+        ("PORT_BRIDGE_CATALOG_SYNC", "maybe", "Input should be a valid boolean"),
+        ("PORT_BRIDGE_CATALOG_RESYNC_SECONDS", "soon", "must be a positive duration"),
+        ("PORT_BRIDGE_CATALOG_DELETE_THRESHOLD", "0", "must be a share of the mirrored entities"),
+        ("PORT_BRIDGE_CATALOG_DELETE_THRESHOLD", "150%", "must be a share of the mirrored entities"),
+        ("PORT_BRIDGE_CATALOG_DELETE_THRESHOLD", "half", "must be a share of the mirrored entities"),
+        ("PORT_BRIDGE_CATALOG_DELETE_FLOOR", "-1", "Input should be greater than or equal to 0"),
     ],
 )
 def test_a_bad_value_is_named_by_its_variable(
     environment: pytest.MonkeyPatch, variable: str, value: str, expected: str
 ) -> None:
     assert refusal(environment, **{variable: value}).startswith(f"{variable}: {expected}")
+
+
+def test_the_catalog_sync_settings(environment: pytest.MonkeyPatch) -> None:
+    defaults = accepted(environment)
+    assert (defaults.catalog_sync, defaults.catalog_resync_seconds) == (True, 600.0)
+    assert (defaults.catalog_delete_threshold, defaults.catalog_delete_floor) == (0.5, 5)
+    chosen = accepted(
+        environment,
+        PORT_BRIDGE_CATALOG_SYNC="off",
+        PORT_BRIDGE_CATALOG_RESYNC_SECONDS="10m",
+        PORT_BRIDGE_CATALOG_DELETE_THRESHOLD="25%",
+        PORT_BRIDGE_CATALOG_DELETE_FLOOR="0",
+    )
+    assert (chosen.catalog_sync, chosen.catalog_resync_seconds) == (False, 600.0)
+    assert (chosen.catalog_delete_threshold, chosen.catalog_delete_floor) == (0.25, 0)
+    assert accepted(environment, PORT_BRIDGE_CATALOG_DELETE_THRESHOLD="1").catalog_delete_threshold == 1.0
 
 
 def test_every_bad_value_is_listed_on_one_line(environment: pytest.MonkeyPatch) -> None:
