@@ -17,7 +17,7 @@ import requests
 from flask import Flask, Response, abort, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from port_bridge_sandbox.console.forms import Submission, form_fields, read_form
+from port_bridge_sandbox.console.forms import Submission, Typed, form_fields, read_form
 from port_bridge_sandbox.console.views import action_card, action_cards, catalog, run_json
 from port_bridge_sandbox.port.errors import PortError
 from port_bridge_sandbox.port.server import PortEmulator
@@ -53,8 +53,10 @@ def create_console(port: PortEmulator, *, webhook_url: str, user_email: str = DE
         entity: str | None,
         status: int = 200,
         submission: Submission | None = None,
-        **extra: Any,
+        typed: Typed | None = None,
+        problem: str | None = None,
     ) -> tuple[str, int]:
+        """The action's form (on ``entity`` for DAY-2 and DELETE), as typed and with its problems."""
         action = state.catalog.find_action(identifier)
         if action is None:
             abort(404, f"there is no action {identifier!r}")
@@ -71,7 +73,7 @@ def create_console(port: PortEmulator, *, webhook_url: str, user_email: str = DE
             entity=entity_json,
             user_email=user_email,
             choices=entity_ids,
-            typed=extra.pop("typed", None),
+            typed=typed,
             errors=submission.errors if submission else None,
         )
         page = render_template(
@@ -81,7 +83,7 @@ def create_console(port: PortEmulator, *, webhook_url: str, user_email: str = DE
             entity=entity if entity_json else None,
             entities=entity_ids(card.blueprint) if needs_entity and card.blueprint else [],
             needs_entity=needs_entity,
-            **extra,
+            problem=problem,
         )
         return page, status
 

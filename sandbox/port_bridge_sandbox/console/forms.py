@@ -28,6 +28,7 @@ from port_bridge_sandbox.port.forms import fill_form
 from port_bridge_sandbox.port.templating import TemplateError
 
 Widget = Literal["text", "textarea", "number", "toggle", "tristate", "select", "multiselect", "lines", "json"]
+Typed = Mapping[str, str | tuple[str, ...]]  # what the user typed (or chose) in each input, as text
 Choices = Callable[[str], Sequence[str]]  # a blueprint's entity identifiers, for ``format: entity``
 _SCHEMA_KEYS: tuple[str, ...] = ("type", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum")
 _SCHEMA_KEYS += ("items", "minItems", "maxItems", "exclusiveMinimum", "exclusiveMaximum")
@@ -81,7 +82,7 @@ def form_fields(
     entity: Mapping[str, Any],
     user_email: str,
     choices: Choices,
-    typed: Mapping[str, str | tuple[str, ...]] | None = None,
+    typed: Typed | None = None,
     errors: Mapping[str, str] | None = None,
 ) -> list[FormField]:
     """The form's fields: the defaults Port fills in when the form opens, or what was ``typed``."""
