@@ -66,7 +66,7 @@ chromium:
 		echo "chromium: installing Debian's chromium for the browser test (apt-get)"; \
 		{ $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq --no-install-recommends chromium; } >/dev/null 2>&1 \
-		|| echo "chromium: could not install it with apt-get (needs root or sudo): the browser test will skip"; }
+		|| echo "chromium: apt-get could not install it (it needs root or sudo, and Debian's archive): the browser test skips (fails under CI=true)"; }
 
 # The suite mostly waits on servers and processes, so four workers share the machine's cores well.
 unit: $(VENV)/.installed-dev helm-venv chromium
