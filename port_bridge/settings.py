@@ -35,7 +35,7 @@ ENV_PREFIX = "PORT_BRIDGE_"
 LINK_FIELDS = ("run_id", "namespace", "name", "kind", "plural", "action_run")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-_SECRET_FIELDS = {"port_client_secret"}
+_SECRET_FIELDS = {"port_client_secret", "runs_token"}
 
 
 def _default_identity() -> str:
@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     replay_window_seconds: int = Field(default=300, ge=1)
     max_body_bytes: int = Field(default=MIB, ge=1024)
     log_level: str = "INFO"
+    runs_token: SecretStr | None = None  # bearer token for GET /runs pages (PORT_BRIDGE_RUNS_TOKEN)
 
     # Controller
     identity: str = Field(default_factory=_default_identity, min_length=1)  # this replica's name in the Lease
@@ -125,6 +126,11 @@ class Settings(BaseSettings):
     @classmethod
     def _retention(cls, value: Any) -> float:
         return parse_duration(value)
+
+    @field_validator("runs_token", mode="before")
+    @classmethod
+    def _runs_token(cls, value: Any) -> Any:
+        return None if value in ("", None) else value  # PORT_BRIDGE_RUNS_TOKEN= means no token
 
     @field_validator("kubeconfig", mode="before")
     @classmethod
@@ -224,7 +230,14 @@ class Settings(BaseSettings):
         """The settings as they may be logged: secrets masked."""
         shown = self.model_dump()
         shown["port_client_secret"] = "***" if self.port_client_secret.get_secret_value() else ""
+        shown["runs_token"] = "***" if self.runs_token else None
         return shown
+
+    @property
+    def secret_values(self) -> list[str]:
+        """Every secret the settings hold, for the log filter to mask."""
+        token = self.runs_token.get_secret_value() if self.runs_token else ""
+        return [value for value in (self.port_client_secret.get_secret_value(), token) if value]
 
 
 def settings_from_environment() -> Settings:

@@ -37,6 +37,7 @@ from port_bridge.port.client import PortClient
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
 from port_bridge_sandbox import guide
+from port_bridge_sandbox.console import create_console
 from port_bridge_sandbox.kratix import Behaviour, Era, KratixSimulator, Timings
 from port_bridge_sandbox.kube import KubeApiServer
 from port_bridge_sandbox.port import PortEmulator
@@ -184,6 +185,7 @@ def sandbox(*, era: Era, speed: float, spec_path: Path | None = None) -> Iterato
         controller.start()
         stack.callback(controller.join, 10)
         stack.callback(stop.set)
+        console = stack.enter_context(WsgiThread(create_console(port, webhook_url=intake.url + "/webhook")))
         yield {
             "kube": kube,
             "port": port,
@@ -191,6 +193,7 @@ def sandbox(*, era: Era, speed: float, spec_path: Path | None = None) -> Iterato
             "kratix": kratix,
             "api_client": api_client,
             "actions": actions,
+            "console": console,
         }
 
 
@@ -271,6 +274,7 @@ def run_sandbox(
         say(f"  Kubernetes API  {kube.url}")
         say(f"  Port API        {port.url}")
         say(f"  intake          {intake.url}/webhook")
+        say(f"  console         {pieces['console'].url}  (open it in a browser: actions, runs, catalog)")
         say(f"  Port emulator: {port.spec_note}")
         say("✓ marks a run that ended as the scenario expects (some are meant to fail), ✗ one that did not.")
         say()
