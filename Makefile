@@ -17,7 +17,7 @@ ifneq ($(VENV_VERSION),$(PYTHON_VERSION))
 .PHONY: $(VENV_STAMP)
 endif
 
-.PHONY: sandbox test lint typecheck unit bench clean helm-venv lock
+.PHONY: sandbox test lint typecheck unit bench clean helm-venv lock chromium
 
 $(VENV_STAMP):
 	@if [ -d $(VENV) ]; then echo "$(VENV) was made by Python $(or $(VENV_VERSION),that no longer runs), not $(PYTHON_VERSION): rebuilding it"; fi
@@ -58,8 +58,18 @@ $(HELM_VENV)/.installed: tests/deploy/helm/requirements.txt
 
 helm-venv: $(HELM_VENV)/.installed
 
+# The console's browser test drives Debian's chromium through Playwright (no browser download):
+# installed with apt-get when missing (sudo when not root). Without it the test skips (fails under CI=true).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo -n"; fi; \
+		echo "chromium: installing Debian's chromium for the browser test (apt-get)"; \
+		{ $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends chromium; } >/dev/null 2>&1 \
+		|| echo "chromium: apt-get could not install it (it needs root or sudo, and Debian's archive): the browser test skips (fails under CI=true)"; }
+
 # The suite mostly waits on servers and processes, so four workers share the machine's cores well.
-unit: $(VENV)/.installed-dev helm-venv
+unit: $(VENV)/.installed-dev helm-venv chromium
 	$(BIN)/pytest -n 4 --dist worksteal
 
 test: lint typecheck unit

@@ -49,7 +49,7 @@ class Checked:
 def check_configuration(*, binds: tuple[str, ...]) -> Checked:
     """Every check that does not need Port; raises :class:`ConfigurationError` with the reason."""
     settings = settings_from_environment()
-    configure_logging(level=settings.log_level, secrets=[settings.port_client_secret.get_secret_value()])
+    configure_logging(level=settings.log_level, secrets=settings.secret_values)
     settings.require_port_credentials()
     actions = check_actions(settings)
     scorecards = check_scorecards(settings, actions)

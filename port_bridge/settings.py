@@ -37,7 +37,7 @@ MAX_PIPELINE_LOG_BYTES = 512 * 1024
 LINK_FIELDS = ("run_id", "namespace", "name", "kind", "plural", "action_run")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-_SECRET_FIELDS = {"port_client_secret"}
+_SECRET_FIELDS = {"port_client_secret", "runs_token"}
 
 
 def _default_identity() -> str:
@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     replay_window_seconds: int = Field(default=300, ge=1)
     max_body_bytes: int = Field(default=MIB, ge=1024)
     log_level: str = "INFO"
+    runs_token: SecretStr | None = None  # bearer token for GET /runs pages (PORT_BRIDGE_RUNS_TOKEN)
 
     # Controller
     identity: str = Field(default_factory=_default_identity, min_length=1)  # this replica's name in the Lease
@@ -100,6 +101,32 @@ class Settings(BaseSettings):
     pipeline_log_max_lines: int = 200
     pipeline_log_max_bytes: int = 32 * 1024
     pipeline_log_poll_seconds: float = Field(default=2.0, gt=0)
+
+    # Catalog sync (port_bridge/catalogsync)
+    catalog_sync: bool = True
+    catalog_resync_seconds: float = Field(default=600.0, gt=0)  # a full pass this often
+    catalog_delete_threshold: float = 0.5  # the share of the mirrored entities one pass may delete
+    catalog_delete_floor: int = Field(default=5, ge=0)  # a pass deleting this many or fewer is never held
+
+    @field_validator("catalog_resync_seconds", mode="before")
+    @classmethod
+    def _catalog_resync(cls, value: Any) -> float:
+        return parse_duration(value)
+
+    @field_validator("catalog_delete_threshold", mode="before")
+    @classmethod
+    def _catalog_share(cls, value: Any) -> float:
+        text = str(value).strip()
+        try:
+            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            share = -1.0
+        if not 0 < share <= 1:
+            raise ValueError(
+                f"must be a share of the mirrored entities above 0 and at most 100%, such as 50% or 0.5, "
+                f"not {value!r}"
+            )
+        return share
 
     @field_validator("retention_seconds", mode="before")
     @classmethod
@@ -125,6 +152,11 @@ class Settings(BaseSettings):
                 f"ActionRun, and Kubernetes stores objects of at most 1.5 MiB), not {value}"
             )
         return value
+
+    @field_validator("runs_token", mode="before")
+    @classmethod
+    def _runs_token(cls, value: Any) -> Any:
+        return None if value in ("", None) else value  # PORT_BRIDGE_RUNS_TOKEN= means no token
 
     @field_validator("kubeconfig", mode="before")
     @classmethod
@@ -224,7 +256,14 @@ class Settings(BaseSettings):
         """The settings as they may be logged: secrets masked."""
         shown = self.model_dump()
         shown["port_client_secret"] = "***" if self.port_client_secret.get_secret_value() else ""
+        shown["runs_token"] = "***" if self.runs_token else None
         return shown
+
+    @property
+    def secret_values(self) -> list[str]:
+        """Every secret the settings hold, for the log filter to mask."""
+        token = self.runs_token.get_secret_value() if self.runs_token else ""
+        return [value for value in (self.port_client_secret.get_secret_value(), token) if value]
 
 
 def settings_from_environment() -> Settings:

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -51,6 +52,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """On CI the reference data is always there: its absence fails the run, once, at the start."""
     if os.environ.get("CI", "").lower() == "true" and _shared() is None:
         raise pytest.UsageError(f"CI=true but {SHARED_MISSING.split(':')[0]}")
+
+
+ARTIFACTS = REPO / "test-artifacts"  # what a person may want to look at after a run (gitignored)
+_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the artifacts this run wrote (the browser test's screenshots), even from xdist workers."""
+    written = sorted(path for path in ARTIFACTS.glob("*") if path.stat().st_mtime >= _STARTED)
+    for path in written:
+        terminalreporter.write_line(f"test artifact: {path}")
 
 
 @pytest.fixture(autouse=True)
@@ -341,8 +353,16 @@ class RunningController:
 
 @pytest.fixture
 def controller_settings(bridge_settings: Settings) -> Settings:
+    """Fast leases and resyncs; no catalog sync unless a test asks (``catalog_sync=True``), so the
+    tests of runs see only what runs write."""
     return bridge_settings.model_copy(
-        update={**FAST_LEASE, "resync_seconds": 1.0, "identity": "controller-a", "controller_bind": ""}
+        update={
+            **FAST_LEASE,
+            "resync_seconds": 1.0,
+            "identity": "controller-a",
+            "controller_bind": "",
+            "catalog_sync": False,
+        }
     )
 
 

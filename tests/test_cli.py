@@ -119,6 +119,12 @@ CONFIGURED = {
         ("run", "PORT_BRIDGE_RETENTION", "a week", "must be a positive duration"),
         ("controller", "PORT_BRIDGE_CONTROLLER_BIND", "8081", "must be HOST:PORT"),
         ("controller", "PORT_BRIDGE_PIPELINE_LOG_MAX_BYTES", "0", "must be 1 to 524288 bytes per run"),
+        (
+            "controller",
+            "PORT_BRIDGE_CATALOG_DELETE_THRESHOLD",
+            "2",
+            "must be a share of the mirrored entities",
+        ),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_the_variable(

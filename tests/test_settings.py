@@ -62,6 +62,12 @@ def test_defaults_are_valid(environment: pytest.MonkeyPatch) -> None:
         ("PORT_BRIDGE_PIPELINE_LOG_MAX_BYTES", "0", "must be 1 to 524288 bytes per run"),
         ("PORT_BRIDGE_PIPELINE_LOG_MAX_BYTES", "1048576", "must be 1 to 524288 bytes per run"),
         ("PORT_BRIDGE_PIPELINE_LOG_POLL_SECONDS", "0", "Input should be greater than 0"),
+        ("PORT_BRIDGE_CATALOG_SYNC", "maybe", "Input should be a valid boolean"),
+        ("PORT_BRIDGE_CATALOG_RESYNC_SECONDS", "soon", "must be a positive duration"),
+        ("PORT_BRIDGE_CATALOG_DELETE_THRESHOLD", "0", "must be a share of the mirrored entities"),
+        ("PORT_BRIDGE_CATALOG_DELETE_THRESHOLD", "150%", "must be a share of the mirrored entities"),
+        ("PORT_BRIDGE_CATALOG_DELETE_THRESHOLD", "half", "must be a share of the mirrored entities"),
+        ("PORT_BRIDGE_CATALOG_DELETE_FLOOR", "-1", "Input should be greater than or equal to 0"),
     ],
 )
 def test_a_bad_value_is_named_by_its_variable(
@@ -76,6 +82,22 @@ def test_pipeline_log_bounds_have_defaults_and_zero_lines_turns_them_off(
     defaults = accepted(environment)
     assert (defaults.pipeline_log_max_lines, defaults.pipeline_log_max_bytes) == (200, 32768)
     assert accepted(environment, PORT_BRIDGE_PIPELINE_LOG_MAX_LINES="0").pipeline_log_max_lines == 0
+
+
+def test_the_catalog_sync_settings(environment: pytest.MonkeyPatch) -> None:
+    defaults = accepted(environment)
+    assert (defaults.catalog_sync, defaults.catalog_resync_seconds) == (True, 600.0)
+    assert (defaults.catalog_delete_threshold, defaults.catalog_delete_floor) == (0.5, 5)
+    chosen = accepted(
+        environment,
+        PORT_BRIDGE_CATALOG_SYNC="off",
+        PORT_BRIDGE_CATALOG_RESYNC_SECONDS="10m",
+        PORT_BRIDGE_CATALOG_DELETE_THRESHOLD="25%",
+        PORT_BRIDGE_CATALOG_DELETE_FLOOR="0",
+    )
+    assert (chosen.catalog_sync, chosen.catalog_resync_seconds) == (False, 600.0)
+    assert (chosen.catalog_delete_threshold, chosen.catalog_delete_floor) == (0.25, 0)
+    assert accepted(environment, PORT_BRIDGE_CATALOG_DELETE_THRESHOLD="1").catalog_delete_threshold == 1.0
 
 
 def test_every_bad_value_is_listed_on_one_line(environment: pytest.MonkeyPatch) -> None:

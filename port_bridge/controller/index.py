@@ -20,8 +20,8 @@ class RequestIndex:
         self._followed: dict[str, set[RequestKey]] = {}  # the requests each run follows
         self._lock = threading.Lock()
 
-    def update(self, obj: Object, *, deleted: bool) -> None:
-        """Take an ActionRun as the watch saw it (or its deletion)."""
+    def update(self, obj: Object, *, deleted: bool) -> set[RequestKey]:
+        """Take an ActionRun as the watch saw it (or its deletion); the requests it no longer follows."""
         name = obj["metadata"]["name"]
         keys: set[RequestKey] = set()
         if not deleted:
@@ -35,7 +35,8 @@ class RequestIndex:
                     for request in run.spec.requests
                 }
         with self._lock:
-            for key in self._followed.get(name, set()) - keys:
+            released = self._followed.get(name, set()) - keys
+            for key in released:
                 self._runs.get(key, set()).discard(name)
             for key in keys:
                 self._runs.setdefault(key, set()).add(name)
@@ -43,6 +44,7 @@ class RequestIndex:
                 self._followed[name] = keys
             else:
                 self._followed.pop(name, None)
+        return released
 
     def runs_following(self, key: RequestKey) -> list[str]:
         with self._lock:

@@ -1,17 +1,21 @@
 """``port-bridge controller``: the controller behind leader election, built from the settings.
 
 Each leadership term gets its own controller and fence, and a view of the Port client whose waits
-between retries belong to the term, so losing the Lease cuts them short (:mod:`.fence`).
+between retries belong to the term, so losing the Lease cuts them short (:mod:`.fence`). The
+catalog sync (``PORT_BRIDGE_CATALOG_*``) runs in each term's controller; its metrics, and Port's
+rate limit as the client's budget saw it, are kept for the whole process.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import kubernetes
 
+from port_bridge.catalogsync import BudgetCollector, CatalogMetrics, CatalogOptions
 from port_bridge.controller.fence import Fence
 from port_bridge.controller.leader import LeaderElector
 from port_bridge.controller.manager import Controller
@@ -60,6 +64,10 @@ def run_controller(
         retention_seconds=settings.retention_seconds,
     )
     metrics = ControllerMetrics()
+    catalog_metrics = CatalogMetrics(metrics.registry)
+    metrics.registry.register(BudgetCollector(reporter.budget))
+    catalog = _catalog_options(settings)
+    leading_now: list[Controller] = []  # this term's controller, for /readyz
     elector = LeaderElector(
         client,
         namespace=settings.namespace,
@@ -70,7 +78,13 @@ def run_controller(
         retry_seconds=settings.lease_retry_seconds,
         on_change=metrics.leadership_changed,
     )
-    health = _serve_health(settings.controller_bind, metrics, elector, settings.lease_retry_seconds)
+    health = _serve_health(
+        settings.controller_bind,
+        metrics,
+        elector,
+        settings.lease_retry_seconds,
+        catalog=lambda: _catalog_status(leading_now),
+    )
 
     def lead(lost: threading.Event) -> None:
         fence = Fence(lost)
@@ -90,10 +104,16 @@ def run_controller(
                 stop_seconds=elector.stop_margin_seconds,
                 publisher=PortPublisher(term_port, file_blueprints=file_blueprints),
                 pipeline_logs=_pipeline_logs(settings),
+                catalog=catalog,
+                catalog_metrics=catalog_metrics,
             )
             if on_started is not None:
                 on_started.append(controller)
-            controller.run(lost)
+            leading_now[:] = [controller]
+            try:
+                controller.run(lost)
+            finally:
+                leading_now.clear()
 
     try:
         elector.run(stop, lead=lead)
@@ -112,6 +132,21 @@ def _pipeline_logs(settings: Settings) -> PipelineLogOptions:
         request_timeout=settings.kube_timeout_seconds,
         secrets=(settings.port_client_secret.get_secret_value(),),
     )
+
+
+def _catalog_options(settings: Settings) -> CatalogOptions | None:
+    if not settings.catalog_sync:
+        return None
+    return CatalogOptions(
+        resync_seconds=settings.catalog_resync_seconds,
+        delete_threshold=settings.catalog_delete_threshold,
+        delete_floor=settings.catalog_delete_floor,
+    )
+
+
+def _catalog_status(leading_now: list[Controller]) -> dict[str, Any] | None:
+    controller = next(iter(leading_now), None)
+    return controller.catalog.status() if controller is not None and controller.catalog is not None else None
 
 
 def _file_blueprints(settings: Settings) -> set[str]:
@@ -134,13 +169,21 @@ def _port_client(settings: Settings) -> PortClient:
 
 
 def _serve_health(
-    bind: str, metrics: ControllerMetrics, elector: LeaderElector, retry: float
+    bind: str,
+    metrics: ControllerMetrics,
+    elector: LeaderElector,
+    retry: float,
+    *,
+    catalog: Callable[[], Mapping[str, Any] | None],
 ) -> WsgiThread | None:
     if not bind:
         return None
     host, _, port = bind.rpartition(":")
     grace = max(10.0, 5 * retry)
     app = health_app(
-        metrics, leading=elector.leading, alive=lambda: time.monotonic() - elector.last_beat < grace
+        metrics,
+        leading=elector.leading,
+        alive=lambda: time.monotonic() - elector.last_beat < grace,
+        catalog=catalog,
     )
     return WsgiThread(app, host=host or "0.0.0.0", port=int(port)).start()  # noqa: S104

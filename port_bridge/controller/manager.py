@@ -11,6 +11,9 @@ back off per run, however long Port or the API server stay away; a conflict is l
 once; a deposed leader stops; anything unexpected is retried ``unexpected_retries`` times, then
 :meth:`~.reconciler.Reconciler.give_up` ends the run, so not even a bug leaves a run open.
 
+With ``catalog`` options, the catalog sync (:mod:`port_bridge.catalogsync`) runs beside the
+workers, fed by the same request watches and told when a run hands a request back.
+
 Stopping (shutdown or a lost Lease) closes the watch streams, lets each worker finish the step it
 is in (the term's :class:`~.fence.Fence` refuses any further write) and joins every thread.
 """
@@ -22,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from port_bridge.catalogsync import CatalogMetrics, CatalogOptions, CatalogSync, RequestRef
 from port_bridge.controller.errors import ErrorKind, cause_of, kind_of
 from port_bridge.controller.fence import Fence
 from port_bridge.controller.index import RequestIndex
@@ -63,6 +67,8 @@ class Controller:
         stop_seconds: float = 5.0,
         publisher: Publisher | None = None,
         pipeline_logs: PipelineLogOptions | None = None,
+        catalog: CatalogOptions | None = None,
+        catalog_metrics: CatalogMetrics | None = None,
     ) -> None:
         registry = actions if isinstance(actions, ActionRegistry) else ActionRegistry(actions)
         self._objects, self._actions, self._promises = objects, registry, promises
@@ -103,7 +109,7 @@ class Controller:
             promises=promises,
             run_lookup=lambda name: self._runs.get((options.namespace, name)),
             request_lookup=self._request,
-            remember=self._runs.put,
+            remember=self._remember_run,
             remember_request=self._remember_request,
             metrics=metrics,
             options=options,
@@ -111,6 +117,22 @@ class Controller:
             fence=self._fence.check,
             recording_threads=workers,
             pipeline_logs=self._pipeline_logs,
+        )
+        self.catalog = (
+            None
+            if catalog is None
+            else CatalogSync(
+                port=port.in_background(),
+                actions=registry,
+                promises=promises,
+                caches=self._request_caches,
+                followed=self._followed,
+                runs_synced=self._runs.synced,
+                scorecards=scorecards or {},
+                options=catalog,
+                metrics=catalog_metrics,
+                fence=self._fence.check,
+            )
         )
 
     def run(self, stop: threading.Event) -> None:
@@ -122,6 +144,10 @@ class Controller:
             threading.Thread(target=self._work, name=f"reconcile-{n}", daemon=True)
             for n in range(self._workers)
         ]
+        if self.catalog is not None:
+            threads.append(
+                threading.Thread(target=self.catalog.run, args=(stop,), name="catalog-sync", daemon=True)
+            )
         for thread in threads:
             thread.start()
         self._pipeline_logs.start()
@@ -132,6 +158,8 @@ class Controller:
                 self._queue.add(run["metadata"]["name"])
         self._queue.shut_down()
         self._pipeline_logs.stop(timeout=self._stop_seconds)
+        if self.catalog is not None:
+            self.catalog.wake()
         deadline = time.monotonic() + self._stop_seconds
         for watcher in self._watchers:
             watcher.stop(timeout=0)  # close every stream now; joined below
@@ -209,18 +237,37 @@ class Controller:
                 self._watch(resource, cache, self._request_listener(resource))
 
     def _on_run(self, obj: Object, deleted: bool) -> None:
-        self._index.update(obj, deleted=deleted)
+        self._follow(obj, deleted=deleted)
         if not deleted:
             self._queue.add(obj["metadata"]["name"])
+
+    def _remember_run(self, obj: Object) -> None:
+        """An ActionRun as this controller wrote it (its watch event will be taken for an echo)."""
+        if self._runs.put(obj):
+            self._follow(obj, deleted=False)
+
+    def _follow(self, obj: Object, *, deleted: bool) -> None:
+        released = self._index.update(obj, deleted=deleted)
+        if released and self.catalog is not None:
+            self.catalog.released(released)  # a run that ended hands its requests' entities back
 
     def _request_listener(self, resource: Resource) -> Callable[[Object, bool], None]:
         return lambda request, _deleted: self._on_request(resource, request)
 
     def _on_request(self, resource: Resource, request: Object) -> None:
+        if self.catalog is not None:
+            self.catalog.changed(resource, request)
         namespace, name = object_key(request)
         names = self._index.runs_following((resource.group, resource.plural, namespace, name))
         for run_name in names:
             self._queue.add(run_name, urgent=True)  # Kratix moved: this is what a developer waits for
+
+    def _request_caches(self) -> dict[Resource, ObjectCache]:
+        with self._requests_lock:
+            return dict(self._requests)
+
+    def _followed(self, ref: RequestRef) -> bool:
+        return bool(self._index.runs_following((ref.group, ref.plural, ref.namespace, ref.name)))
 
     def _remember_request(self, resource: Resource, request: Object) -> None:
         cache = self._requests.get(resource)

@@ -1,9 +1,10 @@
 """What the controller tells operators: metrics, and probes a kubelet can use.
 
 The controller serves ``/healthz`` (the process and its election loop are alive), ``/readyz``
-(ready to take over or leading; says which) and ``/metrics`` on its own small port
-(``PORT_BRIDGE_CONTROLLER_BIND``): how runs end, how long they take, how long a reconciliation
-takes and why one failed, the work queue's depth, watch reconnects, and which replica leads:
+(ready to take over or leading; says which, and while leading how the catalog sync stands) and
+``/metrics`` on its own small port (``PORT_BRIDGE_CONTROLLER_BIND``): how runs end, how long they
+take, how long a reconciliation takes and why one failed, the work queue's depth, watch
+reconnects, and which replica leads:
 the leader gauge (labelled with the replica's identity) is set the moment leadership changes,
 not when someone scrapes, and a counter says how often this replica became the leader.
 """
@@ -11,7 +12,8 @@ not when someone scrapes, and a counter says how often this replica became the l
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask import Flask, Response, jsonify
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -79,7 +81,13 @@ class ControllerMetrics:
         return generate_latest(self.registry)
 
 
-def health_app(metrics: ControllerMetrics, *, leading: threading.Event, alive: Callable[[], bool]) -> Flask:
+def health_app(
+    metrics: ControllerMetrics,
+    *,
+    leading: threading.Event,
+    alive: Callable[[], bool],
+    catalog: Callable[[], Mapping[str, Any] | None] = lambda: None,
+) -> Flask:
     app = Flask("port_bridge.controller")
 
     @app.get("/healthz")
@@ -89,7 +97,9 @@ def health_app(metrics: ControllerMetrics, *, leading: threading.Event, alive: C
 
     @app.get("/readyz")
     def readyz() -> Response:
-        return jsonify(ready=True, role="leader" if leading.is_set() else "standby")
+        detail = catalog() if leading.is_set() else None
+        extra = {"catalog": dict(detail)} if detail is not None else {}
+        return jsonify(ready=True, role="leader" if leading.is_set() else "standby", **extra)
 
     @app.get("/metrics")
     def metrics_endpoint() -> Response:

@@ -22,11 +22,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from port_bridge.catalogsync.state import BLUEPRINT_PROPERTIES
 from port_bridge.generate.keywords import Leaf, convert_leaf
 from port_bridge.generate.selector import find_selector
 
 SEPARATOR = "__"
-RESERVED = frozenset({"name", "namespace", "requestName", "kratixMessage", "requestedBy"})
+RESERVED = frozenset(
+    {"name", "namespace", "requestName", "kratixMessage", "requestedBy", *BLUEPRINT_PROPERTIES}
+)
 IDENTIFIER = re.compile(r"[A-Za-z0-9@_=\\-]+")  # Port's inputs and blueprint properties (apispec.yaml)
 IDENTIFIER_LIMIT = 100
 KRATIX_STATUS = frozenset(

@@ -10,8 +10,9 @@ action files have the shape the shipped ones have (README "Action files"): the P
 * the actions (:mod:`~port_bridge.generate.actions`): CREATE, DAY-2 (only when the spec has a
   field to change) and DELETE;
 * the blueprint mirrors the spec fields, the fields the Promise publishes in ``status``, the
-  request's ``namespace`` and ``requestName`` (which DAY-2 and DELETE read back) and Kratix's
-  ``status.message``.
+  request's ``namespace`` and ``requestName`` (which DAY-2 and DELETE read back), Kratix's
+  ``status.message``, and the Kratix state the catalog sync keeps current
+  (:mod:`port_bridge.catalogsync.state`).
 
 Field order follows the Promise's ``kratix.io/port-input-order`` annotation (comma-separated
 input names, or dotted paths), then the schema's fields by name, so the output is the same
@@ -20,12 +21,14 @@ whether the Promise was read from a file or from the cluster (which does not kee
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from port_bridge.catalogsync.state import BLUEPRINT_PROPERTIES
 from port_bridge.generate import jqtext
 from port_bridge.generate.actions import GeneratedAction, Names, change_action, create_action, delete_action
 from port_bridge.generate.fields import (
@@ -135,6 +138,7 @@ def _blueprint(names: Names, spec: Form, status: Form) -> dict[str, Any]:
         "description": "status.message of the request",
     }
     properties["requestedBy"] = {"type": "string", "format": "email", "title": "Requested by"}
+    properties.update(copy.deepcopy(BLUEPRINT_PROPERTIES))
     return {
         "identifier": names.blueprint,
         "title": names.title,

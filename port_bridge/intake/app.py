@@ -1,8 +1,9 @@
-"""The intake Flask application: ``POST /webhook``, ``/healthz``, ``/readyz``, ``/metrics``.
+"""The intake Flask application: ``POST /webhook``, ``/runs``, ``/healthz``, ``/readyz``, ``/metrics``.
 
 ``create_app`` builds everything from the settings it is given (explicit collaborators may be
-passed in by tests and the sandbox); nothing is built at import. Every answer is JSON; errors
-never carry a traceback, whatever the caller sent.
+passed in by tests and the sandbox); nothing is built at import. Every answer is JSON, but for
+the run pages a browser asks for (:mod:`~port_bridge.intake.runviews`); errors never carry a
+traceback, whatever the caller sent.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from port_bridge.intake.answers import Answer, RunCloser
 from port_bridge.intake.health import Readiness
 from port_bridge.intake.metrics import IntakeMetrics
+from port_bridge.intake.runviews import add_run_pages
 from port_bridge.intake.service import intake_for
 from port_bridge.kube.client import api_client as build_api_client
 from port_bridge.kube.objects import KubeObjects
@@ -68,9 +70,7 @@ def create_app(
         answer = intake.handle(headers, body)
         return _respond(answer)
 
-    @app.get("/runs/<run_id>")
-    def run_page(run_id: str) -> tuple[Response, int, dict[str, str]]:
-        return _respond(intake.describe(run_id))
+    add_run_pages(app, objects=objects, namespace=settings.namespace, token=settings.runs_token)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -1,7 +1,8 @@
-"""``GET /runs/<run id>``: what the bridge knows of a run, for the link on the Port run.
+"""``GET /runs`` and ``GET /runs/<run id>``: what the bridge knows of its runs, for the Port run's link.
 
-Read from the run's ActionRun (typed), so the page shows exactly what the controller recorded:
-the request, where Kratix stands, the outcome, or the rejection.
+Read from the runs' ActionRuns (typed), so the pages show exactly what the controller recorded:
+the request, where Kratix stands, the journal of lines reported to Port, the outcome, or the
+rejection. The answers are data; :mod:`~port_bridge.intake.runviews` shows them as JSON or HTML.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from typing import Any
 
 from kubernetes.client import ApiException
 
-from port_bridge.actionrun.model import ActionRun, KratixSeen, MalformedActionRun, RequestRef
+from port_bridge.actionrun.model import ActionRun, KratixSeen, MalformedActionRun, RequestRef, run_id_of
 from port_bridge.intake.answers import RETRY_AFTER_SECONDS, Answer, kube_message
 from port_bridge.intake.payload import run_id_problem
 from port_bridge.kube.actionruns import ACTIONRUNS, actionrun_name
 from port_bridge.kube.client import is_unavailable
 from port_bridge.kube.objects import KubeObjects
+
+LISTED_RUNS = 200
 
 
 def describe(run_id: str, *, objects: KubeObjects, namespace: str) -> Answer:
@@ -57,8 +60,43 @@ def describe(run_id: str, *, objects: KubeObjects, namespace: str) -> Answer:
         "outcome": status.outcome.to_json() if status.outcome is not None else None,
         "rejection": spec.rejection.to_json() if spec.rejection is not None else None,
         "finishedAt": status.finished_at,
+        "journal": [line.to_json() for line in status.journal],
     }
     return Answer(200, {key: value for key, value in body.items() if value}, "ok")
+
+
+def list_runs(*, objects: KubeObjects, namespace: str, limit: int = LISTED_RUNS) -> Answer:
+    """The newest ``limit`` runs, newest first: id, action, phase, request and how each ended."""
+    try:
+        items = objects.list(ACTIONRUNS, namespace=namespace).get("items") or []
+    except Exception as error:
+        if not isinstance(error, ApiException) and not is_unavailable(error):
+            raise
+        unavailable = {"error": "kubernetes_unavailable", "message": kube_message(error)}
+        return Answer(503, unavailable, "unavailable", {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    runs = [_summary(item) for item in items]
+    runs.sort(key=lambda run: str(run.get("receivedAt") or ""), reverse=True)
+    return Answer(200, {"runs": runs[:limit], "total": len(runs)}, "ok")
+
+
+def _summary(item: dict[str, Any]) -> dict[str, Any]:
+    try:
+        run = ActionRun.from_object(item)
+    except MalformedActionRun as malformed:
+        return {"runId": run_id_of(item) or "", "phase": "Malformed", "message": str(malformed)}
+    spec, status = run.spec, run.status
+    summary = {
+        "runId": spec.run_id,
+        "action": spec.action,
+        "operation": spec.operation,
+        "request": _shown(spec.main) if spec.main is not None else None,
+        "receivedAt": spec.received_at,
+        "phase": status.phase or "Received",
+        "result": status.outcome.result if status.outcome is not None else None,
+        "summary": status.outcome.summary if status.outcome is not None else None,
+        "finishedAt": status.finished_at,
+    }
+    return {key: value for key, value in summary.items() if value}
 
 
 def _shown(request: RequestRef) -> dict[str, Any]:

@@ -65,9 +65,7 @@ class IntakeServer(BaseApplication):  # type: ignore[misc]
             "timeout": 30,
             "graceful_timeout": 20,
             "keepalive": 5,
-            "logconfig_dict": logging_config(
-                level=settings.log_level, secrets=[settings.port_client_secret.get_secret_value()]
-            ),
+            "logconfig_dict": logging_config(level=settings.log_level, secrets=settings.secret_values),
             "child_exit": _child_exit,
             "proc_name": "port-bridge-intake",
             "control_socket_disable": True,  # gunicorn's control socket wants a writable $HOME

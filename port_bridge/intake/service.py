@@ -48,7 +48,6 @@ from port_bridge.intake.payload import (
     shown,
 )
 from port_bridge.intake.recorder import RunRecorder
-from port_bridge.intake.runpage import describe
 from port_bridge.intake.signature import SignatureRejected, verify
 from port_bridge.intake.validation import FieldProblem, InputsValidator, request_problems
 from port_bridge.kratix.catalog import PromiseCatalog, PromiseNotInstalled
@@ -184,10 +183,6 @@ class Intake:
             log.exception("unexpected error while checking a run", extra={"run_id": run_id, "action": action})
             return self._recorder.rejected(run_id, action, UNEXPECTED, links=links)
         return self._recorder.accepted(spec.model_copy(update={"links": links}) if links else spec)
-
-    def describe(self, run_id: str) -> Answer:
-        """What the bridge knows of a run (the page a Port run's link can point to)."""
-        return describe(run_id, objects=self._objects, namespace=self._namespace)
 
     def _accept(self, context: RunContext) -> ActionRunSpec:
         """The ActionRun spec for an acceptable run; raises :class:`Rejection` otherwise."""

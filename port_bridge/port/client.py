@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from port_bridge.port.budget import RateBudget
 from port_bridge.port.catalog import CatalogApi
 from port_bridge.port.entities import EntitiesApi
 from port_bridge.port.retry import RetryPolicy
@@ -28,7 +29,9 @@ class PortClient(RunsApi, EntitiesApi, CatalogApi):
     ``timeout`` bounds each HTTP try; ``max_wait_seconds`` each wait between tries;
     ``max_retry_seconds`` the retrying of one call. ``sleep`` does the waiting and ``clock`` (epoch
     seconds) dates tokens and reads epoch rate-limit resets; tests inject both. A ``session``
-    passed in stays the caller's to close.
+    passed in stays the caller's to close. ``budget`` paces calls by Port's rate-limit headers
+    (:mod:`.budget`); every view of this client (:meth:`with_sleep`, :meth:`in_background`)
+    shares it.
     """
 
     def __init__(
@@ -43,6 +46,7 @@ class PortClient(RunsApi, EntitiesApi, CatalogApi):
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        budget: RateBudget | None = None,
     ) -> None:
         _check_base_url(base_url)
         if not client_id or not client_secret:
@@ -63,6 +67,7 @@ class PortClient(RunsApi, EntitiesApi, CatalogApi):
             policy=policy,
             session=self._session,
             clock=clock,
+            budget=budget if budget is not None else RateBudget(clock=clock),
         )
 
     def check_credentials(self) -> None:
@@ -83,6 +88,19 @@ class PortClient(RunsApi, EntitiesApi, CatalogApi):
         clone._owns_session = False
         clone._transport = self._transport.with_sleep(sleep)
         return clone
+
+    def in_background(self) -> PortClient:
+        """This client sending background calls (the catalog sync): they never use the share of
+        Port's rate limit kept for the others, and wait while one of those waits for budget."""
+        clone = copy.copy(self)
+        clone._owns_session = False
+        clone._transport = self._transport.in_background()
+        return clone
+
+    @property
+    def budget(self) -> RateBudget:
+        """Port's rate limit as this client (and every view of it) has learnt it."""
+        return self._transport.budget
 
     def close(self) -> None:
         if self._owns_session:

@@ -65,6 +65,14 @@ class RetryPolicy:
         self._clock = clock
         self._backoff = tenacity.wait_exponential_jitter(max=max_wait_seconds)
 
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        return self._sleep
+
+    @property
+    def max_retry_seconds(self) -> float:
+        return self._max_retry
+
     def with_sleep(self, sleep: Callable[[float], None]) -> RetryPolicy:
         """The same policy, waiting between tries with ``sleep``."""
         return RetryPolicy(

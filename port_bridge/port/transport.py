@@ -5,6 +5,9 @@ token; on a 401 it renews the token once per call and *rebuilds* the request wit
 Authorization header (Ocean #3286 resent the stale header, and long syncs died on 401). What
 :mod:`.retry` deems transient is retried; anything else becomes an error from :mod:`.errors`.
 
+Before each call (the token request aside) the shared :class:`~.budget.RateBudget` may hold it
+until Port's rate limit allows it, and every answer tells the budget where that limit stands.
+
 Every failed exchange is logged with Port's ``x-trace-id``, the method, the path and the status.
 Bodies are never logged, nor Port's error messages: entity properties and run summaries may carry
 secrets, and Port's validation messages can quote them. The token and the client secret only
@@ -25,6 +28,7 @@ import tenacity
 
 from port_bridge import __version__
 from port_bridge.port.auth import TokenCache
+from port_bridge.port.budget import BudgetExhausted, RateBudget, bucket_of
 from port_bridge.port.errors import PortApiError, PortUnavailable, api_error
 from port_bridge.port.retry import RETRYABLE_STATUSES, RetryableAnswer, RetryPolicy
 
@@ -70,6 +74,7 @@ class _Call:
     json: Any
     quiet: Collection[int]
     renewed: bool = False
+    throttled: bool = False  # the last try drew a 429; the retry policy waited what Port asked
 
 
 class Transport:
@@ -85,6 +90,7 @@ class Transport:
         policy: RetryPolicy,
         session: requests.Session,
         clock: Callable[[], float],
+        budget: RateBudget,
     ) -> None:
         self._base_url = base_url
         self._credentials = {"clientId": client_id, "clientSecret": client_secret}
@@ -92,11 +98,19 @@ class Transport:
         self._policy = policy
         self._session = session
         self._tokens = TokenCache(self._fetch_token, clock=clock)
+        self.budget = budget
+        self._background = False
 
     def with_sleep(self, sleep: Callable[[float], None]) -> Transport:
         """This transport (session and token cache shared) waiting between retries with ``sleep``."""
         clone = copy.copy(self)
         clone._policy = self._policy.with_sleep(sleep)
+        return clone
+
+    def in_background(self) -> Transport:
+        """This transport (budget shared) sending background calls: they yield to the others."""
+        clone = copy.copy(self)
+        clone._background = True
         return clone
 
     def request(
@@ -118,6 +132,16 @@ class Transport:
             raise
         except tenacity.RetryError as error:
             raise _unavailable(call, error, retrying.statistics) from error.last_attempt.exception()
+        except BudgetExhausted as error:
+            raise PortUnavailable(
+                method=method,
+                path=path,
+                attempts=retrying.statistics.get("attempt_number", 1),
+                elapsed=0.0,
+                status=None,
+                trace_id=None,
+                reason=str(error),
+            ) from error
 
     def authenticate(self) -> None:
         """Have a token: the cached one, else one fetched now in a single try without retries.
@@ -168,10 +192,19 @@ class Transport:
 
     def _send(self, call: _Call, token: str | None) -> requests.Response:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        bucket = None
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
+            bucket = bucket_of(call.path)
+            self.budget.take(
+                bucket,
+                background=self._background,
+                sleep=self._policy.sleep,
+                max_wait=self._policy.max_retry_seconds,
+                retrying_after_429=call.throttled,
+            )
         try:
-            return self._session.request(
+            response = self._session.request(
                 call.method,
                 self._base_url + call.path,
                 params=call.params,
@@ -188,6 +221,10 @@ class Transport:
                 extra={"method": call.method, "path": call.path, "status": None, "trace_id": None},
             )
             raise
+        if bucket is not None:
+            self.budget.observe(bucket, status=response.status_code, headers=response.headers)
+        call.throttled = response.status_code == 429
+        return response
 
     def _answer(self, call: _Call, response: requests.Response) -> Answer:
         status, trace_id = response.status_code, response.headers.get("x-trace-id")

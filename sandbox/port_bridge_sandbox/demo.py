@@ -3,9 +3,11 @@
 It starts the Kubernetes emulator (with the project's own Kratix CRDs and Promises under
 ``deploy/kratix`` and the ActionRun CRD), the Port emulator (with this repository's blueprints,
 actions and scorecards), the Kratix simulator, intake and the controller, all on 127.0.0.1.
-Then it acts as Port: it clicks a few actions (create, change, a rejected input, delete) and
-prints what a developer would see in the Port run: log lines as they arrive, the final status,
-the catalog entity and its scorecard. The exit status says whether every run ended as it should.
+Then it acts as Port: it clicks a few actions (create, change, a rejected input, a Kratix pipeline
+that fails, one that never finishes within its action's timeout, delete) and prints what a
+developer would see in the Port run: log lines as they arrive, the final status, the catalog
+entity and its scorecard. The exit status says whether every run ended as it should. With
+``--keep-running`` it stays up and prints what is needed to try it by hand (:mod:`.guide`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,11 +32,13 @@ from pydantic import SecretStr
 from port_bridge.controller.main import run_controller
 from port_bridge.intake.app import create_app
 from port_bridge.intake.closing import PortRunCloser
-from port_bridge.mapping.actions import load_actions
+from port_bridge.mapping.actions import ActionConfig, load_actions
 from port_bridge.port.client import PortClient
 from port_bridge.serving import WsgiThread
 from port_bridge.settings import Settings
-from port_bridge_sandbox.kratix import Era, KratixSimulator, Timings
+from port_bridge_sandbox import guide
+from port_bridge_sandbox.console import create_console
+from port_bridge_sandbox.kratix import Behaviour, Era, KratixSimulator, Timings
 from port_bridge_sandbox.kube import KubeApiServer
 from port_bridge_sandbox.port import PortEmulator
 
@@ -42,13 +48,19 @@ NAMESPACE = "port-bridge"
 
 @dataclass(frozen=True)
 class Click:
-    """One developer action in Port, and how its run should end."""
+    """One developer action in Port, how Kratix treats its request, and how its run should end."""
 
     title: str
     action: str
     inputs: dict[str, Any]
     expect: str
     entity: str | None = None
+    kratix: Behaviour | None = None  # how the simulator treats this click's request (default: it works)
+    promise: str | None = None  # the Promise of the request ``kratix`` applies to
+
+
+# The sandbox gives create-namespace this timeout (its file says 15m) so the demo can show one.
+DEMO_TIMEOUT_SECONDS = 6.0
 
 
 SCENARIO = (
@@ -71,6 +83,22 @@ SCENARIO = (
         "create-postgresql",
         {"name": "Orders DB!", "env": "dev"},
         "FAILURE",
+    ),
+    Click(
+        'Create Redis "cache", whose Kratix pipeline fails',
+        "create-redis",
+        {"name": "cache", "size": "small"},
+        "FAILURE",
+        kratix=Behaviour(configure="fail"),
+        promise="redis",
+    ),
+    Click(
+        'Create namespace "slow", whose Kratix pipeline never ends (a short timeout here)',
+        "create-namespace",
+        {"name": "slow", "namespaceName": "slow"},
+        "FAILURE",
+        kratix=Behaviour(configure="hang"),
+        promise="namespace",
     ),
     Click('Delete Redis "sessions"', "delete-redis", {}, "SUCCESS", entity="default.sessions"),
 )
@@ -105,7 +133,7 @@ def sandbox(*, era: Era, speed: float, spec_path: Path | None = None) -> Iterato
         port = stack.enter_context(PortEmulator(spec_path=spec_path))
         for path in sorted((REPO / "blueprints").glob("*.json")):
             port.add_blueprint(json.loads(path.read_text()))
-        actions = load_actions(REPO / "actions")
+        actions = _with_demo_timeout(load_actions(REPO / "actions"), speed=speed)
         for config in actions.values():
             port.add_action(config.raw_action)
         for path in sorted((REPO / "scorecards").glob("*/*.json")):
@@ -139,6 +167,7 @@ def sandbox(*, era: Era, speed: float, spec_path: Path | None = None) -> Iterato
         )
         app = create_app(settings, api_client=api_client, actions=actions, closer=PortRunCloser(reporter))
         intake = stack.enter_context(WsgiThread(app))
+        port.invoker.set_secret("port-bridge-url", intake.url)  # the actions' webhook URL template reads it
         settings = settings.model_copy(update={"link_template": intake.url + "/runs/{run_id}"})
 
         stop = threading.Event()
@@ -156,13 +185,38 @@ def sandbox(*, era: Era, speed: float, spec_path: Path | None = None) -> Iterato
         controller.start()
         stack.callback(controller.join, 10)
         stack.callback(stop.set)
-        yield {"kube": kube, "port": port, "intake": intake, "kratix": kratix, "api_client": api_client}
+        console = stack.enter_context(WsgiThread(create_console(port, webhook_url=intake.url + "/webhook")))
+        yield {
+            "kube": kube,
+            "port": port,
+            "intake": intake,
+            "kratix": kratix,
+            "api_client": api_client,
+            "actions": actions,
+            "console": console,
+        }
+
+
+def _with_demo_timeout(actions: dict[str, ActionConfig], *, speed: float) -> dict[str, ActionConfig]:
+    config = actions["create-namespace"]
+    if config.kratix is None:
+        return actions
+    kratix = config.kratix.model_copy(update={"timeout_seconds": DEMO_TIMEOUT_SECONDS / speed})
+    return {**actions, "create-namespace": config.model_copy(update={"kratix": kratix})}
 
 
 def play(
-    click: Click, *, port: PortEmulator, webhook: str, say: Callable[[str], None], timeout: float
+    click: Click,
+    *,
+    port: PortEmulator,
+    webhook: str,
+    say: Callable[[str], None],
+    timeout: float,
+    kratix: KratixSimulator | None = None,
 ) -> bool:
     """Click one action as a developer would and narrate its run; whether it ended as expected."""
+    if click.kratix is not None and kratix is not None:
+        kratix.behave(click.kratix, promise=click.promise, name=str(click.inputs["name"]))
     started = time.monotonic()
     invocation = port.invoke(click.action, inputs=click.inputs, entity=click.entity, url=webhook)
     say(f"▶ {click.title}")
@@ -174,8 +228,11 @@ def play(
             say(f"    │ {entry.message}")
         shown = len(run.logs)
         if run.status != "IN_PROGRESS":
-            mark = "✓" if run.status == click.expect else "✗"
-            say(f"  {mark} {run.status} after {time.monotonic() - started:.1f}s: {run.summary}")
+            took = f"after {time.monotonic() - started:.1f}s"
+            if run.status == click.expect:
+                say(f"  ✓ {run.status}, as expected, {took}: {run.summary}")
+            else:
+                say(f"  ✗ {run.status}, expected {click.expect}, {took}: {run.summary}")
             return run.status == click.expect
         time.sleep(0.05)
     say(f"  ✗ still IN_PROGRESS after {timeout:.0f}s")
@@ -205,7 +262,9 @@ def run_sandbox(
     speed: float = 1.0,
     out: TextIO = sys.stdout,
     spec_path: Path | None = None,
+    stop: threading.Event | None = None,
 ) -> int:
+    """The demo; with ``keep_running``, it then serves until interrupted (or ``stop`` is set)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     narrator = Narrator(out)
     say = narrator.say
@@ -215,10 +274,19 @@ def run_sandbox(
         say(f"  Kubernetes API  {kube.url}")
         say(f"  Port API        {port.url}")
         say(f"  intake          {intake.url}/webhook")
+        say(f"  console         {pieces['console'].url}  (open it in a browser: actions, runs, catalog)")
         say(f"  Port emulator: {port.spec_note}")
+        say("✓ marks a run that ended as the scenario expects (some are meant to fail), ✗ one that did not.")
         say()
         results = [
-            play(click, port=port, webhook=intake.url + "/webhook", say=say, timeout=60 / min(speed, 1.0))
+            play(
+                click,
+                port=port,
+                webhook=intake.url + "/webhook",
+                say=say,
+                timeout=60 / min(speed, 1.0),
+                kratix=pieces["kratix"],
+            )
             for click in SCENARIO
         ]
         say()
@@ -230,7 +298,17 @@ def run_sandbox(
         ok = all(results) and not violations
         say("All runs ended as expected." if ok else "Some runs did not end as expected.")
         if keep_running:
-            say("Serving until interrupted (Ctrl-C).")
-            with contextlib.suppress(KeyboardInterrupt):
-                threading.Event().wait()
+            scratch = Path(tempfile.mkdtemp(prefix="port-bridge-sandbox-"))
+            try:
+                for line in guide.keep_running_lines(
+                    port=port,
+                    intake_url=intake.url,
+                    kubeconfig=kube.write_kubeconfig(scratch / "kubeconfig", namespace=NAMESPACE),
+                    namespace=NAMESPACE,
+                ):
+                    say(line)
+                with contextlib.suppress(KeyboardInterrupt):
+                    (stop or threading.Event()).wait()
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
     return 0 if ok else 1

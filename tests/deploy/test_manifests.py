@@ -250,7 +250,7 @@ def mapped_request_kinds(shared_dir: Path) -> set[tuple[str, str]]:
 
 
 def intake_permissions(namespace: str) -> set[Permission]:
-    return {(namespace, "port-bridge.io", "actionruns", verb, "*") for verb in ("create", "get")} | {
+    return {(namespace, "port-bridge.io", "actionruns", verb, "*") for verb in ("create", "get", "list")} | {
         ("*", "platform.kratix.io", "promises", "get", "*")
     }
 
@@ -640,7 +640,7 @@ def test_intake_cannot_touch_kratix_requests(
     granted = permissions(standard, intake.namespace, intake.pod["serviceAccountName"])
     assert granted
     assert not {(group, resource) for _, group, resource, _, _ in granted} & request_kinds
-    assert not [p for p in granted if p[3] not in ("get", "create")]  # it reads and records, nothing else
+    assert not [p for p in granted if p[3] not in ("get", "list", "create")]  # it reads and records, no more
 
 
 def test_the_single_pod_account_holds_both_processes_roles(

@@ -232,10 +232,10 @@ def test_a_promise_port_bridge_may_not_read_is_503_naming_rbac_and_the_run_is_cl
     assert (run.status, run.summary) == ("FAILURE", refusal["message"])
 
 
-def test_the_run_page_answers_a_refusal_and_a_bad_run_id_without_500(
+def test_the_run_pages_answer_a_refusal_and_a_bad_run_id_without_500(
     cluster: KubeApiServer, bridge_settings: Settings, project_actions: dict[str, ActionConfig]
 ) -> None:
-    proxy = RbacProxy(cluster.url, forbidden=lambda request: "/actionruns/" in request.path)
+    proxy = RbacProxy(cluster.url, forbidden=lambda request: "/actionruns" in request.path)
     with WsgiThread(proxy) as server:
         configuration = kubernetes.client.Configuration()
         configuration.host = server.url
@@ -243,7 +243,9 @@ def test_the_run_page_answers_a_refusal_and_a_bad_run_id_without_500(
             page = create_app(bridge_settings, api_client=client, actions=project_actions).test_client()
             forbidden = page.get("/runs/r_QOz6WoOB1Q2lmhZZ")
             bad_id = page.get("/runs/r%201")
+            listing = page.get("/runs")
     assert forbidden.status_code == 503 and "answered 403" in json.loads(forbidden.data)["message"]
+    assert listing.status_code == 503 and "answered 403" in json.loads(listing.data)["message"]
     assert bad_id.status_code == 400 and json.loads(bad_id.data)["error"] == "invalid_run_id"
 
 

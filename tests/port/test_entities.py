@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from port_bridge.port import BULK_LIMIT, NotFound, PortClient, RunAlreadyFinished
+from port_bridge.port import BULK_LIMIT, NotFound, PortApiError, PortClient, RunAlreadyFinished
 from port_bridge_sandbox.port import PortEmulator
 
 BULK = "/v1/blueprints/database/entities/bulk"
@@ -113,3 +113,70 @@ def test_list_entities_reads_every_entity_of_the_blueprint(port: PortEmulator, c
     ]
     with pytest.raises(NotFound):
         client.list_entities("no-such-blueprint")
+
+
+NOTES = {
+    "identifier": "note",
+    "title": "Note",
+    "schema": {"properties": {"text": {"type": "string"}}, "required": []},
+    "relations": {"about": {"title": "About", "target": "note", "required": False, "many": False}},
+}
+
+
+def _note(identifier: str, size: int) -> dict[str, Any]:
+    return {"identifier": identifier, "properties": {"text": "x" * size}}
+
+
+def test_a_batch_port_finds_too_large_is_split_until_it_fits(port_spec_path: Any) -> None:
+    with PortEmulator(spec_path=port_spec_path, max_body_bytes=8192) as port:
+        port.add_blueprint(NOTES)
+        with PortClient(port.url, client_id=port.client_id, client_secret=port.client_secret) as client:
+            notes = [_note(f"n-{i}", 700) for i in range(12)]
+            notes[5] = _note("huge", 9000)  # too large even alone
+            result = client.bulk_upsert("note", notes)
+        sizes = [
+            (len(call.json["entities"]) if call.json else None, call.status)
+            for call in port.calls_matching("POST", "/v1/blueprints/note/entities/bulk")
+        ]
+        assert sizes[0] == (None, 413)  # refused before it was read
+        assert [size for size, status in sizes if status == 200] == [3, 1, 1, 6]  # halves, first half first
+        assert [(e.identifier, e.index, e.status_code) for e in result.errors] == [("huge", 5, 413)]
+        assert sorted(item["index"] for item in result.written) == [i for i in range(12) if i != 5]
+        assert port.entity("note", "n-11") is not None and port.entity("note", "huge") is None
+        assert port.spec_violations == []
+
+
+def test_batches_stay_under_a_mebibyte_without_asking_port(
+    port_emulator: PortEmulator, client: PortClient
+) -> None:
+    port_emulator.add_blueprint(NOTES)
+    result = client.bulk_upsert("note", [_note(f"n-{i}", 300_000) for i in range(7)])
+    calls = port_emulator.calls_matching("POST", "/v1/blueprints/note/entities/bulk")
+    assert [(len(call.json["entities"]), call.status) for call in calls] == [(3, 200), (3, 200), (1, 200)]
+    assert result.ok and result.batches == 3
+
+
+def test_bulk_delete_sends_100_at_a_time_and_says_what_went(
+    port_emulator: PortEmulator, client: PortClient
+) -> None:
+    port_emulator.add_blueprint(NOTES)
+    client.bulk_upsert("note", [_note(f"n-{i}", 1) for i in range(150)])
+    deleted = client.bulk_delete("note", [f"n-{i}" for i in range(150)] + ["never-there"])
+    calls = port_emulator.calls_matching("POST", "/v1/blueprints/note/bulk/entities/delete")
+    assert [len(call.json["entities"]) for call in calls] == [100, 51]
+    assert calls[0].query == {"delete_dependents": "false"}
+    assert sorted(deleted) == sorted(f"n-{i}" for i in range(150))
+    assert client.list_entities("note") == []
+
+
+def test_bulk_delete_deletes_nothing_of_a_call_when_one_has_dependents(
+    port_emulator: PortEmulator, client: PortClient
+) -> None:
+    port_emulator.add_blueprint(NOTES)
+    client.bulk_upsert("note", [_note("target", 1), _note("other", 1)])
+    client.upsert_entity("note", {"identifier": "fan", "properties": {}, "relations": {"about": "target"}})
+    with pytest.raises(PortApiError) as refused:
+        client.bulk_delete("note", ["target", "other"])
+    assert refused.value.status == 422
+    assert {e["identifier"] for e in client.list_entities("note")} == {"target", "other", "fan"}
+    assert sorted(client.bulk_delete("note", ["target", "fan"])) == ["fan", "target"]  # together they may go

@@ -15,8 +15,11 @@ def _story(*, era: str, spec_path: Path | None = None) -> str:
     out = io.StringIO()
     assert run_sandbox(era=era, speed=20, out=out, spec_path=spec_path) == 0, out.getvalue()
     story = out.getvalue()
-    assert story.count("✓ SUCCESS") == 4 and story.count("✓ FAILURE") == 1
-    assert "✗" not in story
+    assert story.count("✓ SUCCESS, as expected") == 4 and story.count("✓ FAILURE, as expected") == 3
+    assert story.count("✗") == 1  # in the legend only
+    failed = story[story.index('Create Redis "cache"') :].split("▶")[0]
+    assert "✓ FAILURE" in failed and "failed" in failed.lower() and "did not finish" not in failed
+    assert "Timed out: Kratix did not finish within" in story
     assert "Kratix: reconciled: 10Gi instance v16 deployed successfully with backups" in story
     assert "postgresql default.orders: environment=dev, backupEnabled=True" in story
     return story

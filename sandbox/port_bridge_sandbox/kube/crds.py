@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from port_bridge_sandbox.kube.tables import PrinterColumn
+
 PROMISE_NAME_LABEL = "kratix.io/promise-name"
 CRD_RESOURCE = "apiextensions.k8s.io/v1/customresourcedefinitions"
 PROMISE_RESOURCE = "platform.kratix.io/v1alpha1/promises"
@@ -61,6 +63,7 @@ class ServedVersion:
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     crd_name: str = ""
+    printer_columns: tuple[PrinterColumn, ...] = ()
 
     @property
     def resource_path(self) -> str:
@@ -110,6 +113,13 @@ def parse_crd(manifest: Mapping[str, Any]) -> CrdInfo:
                 short_names=tuple(names.get("shortNames") or ()),
                 categories=tuple(names.get("categories") or ()),
                 crd_name=name,
+                # A column without jsonPath (v1beta1's ``JSONPath``, which some Promises still
+                # carry) is left out rather than refused, so such Promises can still be tried here.
+                printer_columns=tuple(
+                    PrinterColumn.from_crd(column)
+                    for column in entry.get("additionalPrinterColumns") or ()
+                    if "jsonPath" in column
+                ),
             )
         )
     if not versions:

@@ -44,6 +44,7 @@ from port_bridge_sandbox.kube.logroute import log_options, serve_log
 from port_bridge_sandbox.kube.paths import ResourcePath, parse_resource_path
 from port_bridge_sandbox.kube.podlogs import PodLogs
 from port_bridge_sandbox.kube.selectors import InvalidSelector, Selector
+from port_bridge_sandbox.kube.tables import as_table, wants_table
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _GENERATED_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -227,7 +228,10 @@ class KubeEmulator(kmock.KubernetesEmulator):
             return await self._watch(request, served, target)
         if target.name is None:
             if method == "GET":
-                return aiohttp.web.json_response(self.list_objects(served, target.namespace, params))
+                listed = self.list_objects(served, target.namespace, params)
+                if wants_table(request.headers.get("Accept", "")):
+                    return self._table(served, listed["items"], params)
+                return aiohttp.web.json_response(listed)
             if method == "POST" and (target.namespace is not None or not served.namespaced):
                 created = self.create_object(
                     _key(served), target.namespace, _json_body(request), dry_run=dry_run
@@ -238,7 +242,10 @@ class KubeEmulator(kmock.KubernetesEmulator):
             raise errors.unknown_resource()
         key, namespace, name = _key(served), target.namespace, target.name
         if method == "GET":
-            return aiohttp.web.json_response(self.get_object(key, namespace, name))
+            found = self.get_object(key, namespace, name)
+            if target.subresource is None and wants_table(request.headers.get("Accept", "")):
+                return self._table(served, [found], params)
+            return aiohttp.web.json_response(found)
         if method == "PUT":
             body = _json_body(request)
             updated = self.update_object(
@@ -268,6 +275,17 @@ class KubeEmulator(kmock.KubernetesEmulator):
             deleted = self.delete_object(key, namespace, name, preconditions=preconditions, dry_run=dry_run)
             return aiohttp.web.json_response(deleted)
         raise errors.method_not_allowed()
+
+    def _table(
+        self, served: ServedVersion, objects: list[dict[str, Any]], params: Mapping[str, str]
+    ) -> aiohttp.web.Response:
+        table = as_table(
+            objects,
+            columns=served.printer_columns,
+            resource_version=str(self._last_resource_version),
+            include_object=params.get("includeObject", "Metadata"),
+        )
+        return aiohttp.web.json_response(table)
 
     async def _watch(
         self, request: ApiRequest, served: ServedVersion, target: ResourcePath

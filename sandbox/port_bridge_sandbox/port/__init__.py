@@ -10,6 +10,7 @@ action's signed webhook.
         port.add_blueprint(blueprint)            # or POST /v1/blueprints over HTTP
         port.add_action(action)
         port.faults.rate_limit(method="PATCH")   # the next PATCH gets 429
+        port.limit_rate(RateLimits())            # Port's published limits, with their headers
         invocation = port.invoke("create_db", inputs={"name": "orders"})  # signed webhook out
         ...                                      # the code under test reports over HTTP
         assert port.run(invocation.run_id).status == "SUCCESS"
@@ -28,6 +29,7 @@ from port_bridge_sandbox.port.invoker import (
     sign,
     trigger_context,
 )
+from port_bridge_sandbox.port.ratelimit import RateLimiter, RateLimits
 from port_bridge_sandbox.port.recording import RecordedCall, SpecViolation
 from port_bridge_sandbox.port.runs import Run, RunLog, StatusChange
 from port_bridge_sandbox.port.scorecards import evaluate_scorecard
@@ -43,6 +45,8 @@ __all__ = [
     "PortEmulator",
     "PortError",
     "PortSpec",
+    "RateLimiter",
+    "RateLimits",
     "RecordedCall",
     "Run",
     "RunLog",

@@ -1,6 +1,7 @@
 """The emulator's Flask app: every request goes through the same pipeline Port applies.
 
-The order is: injected faults, route lookup in the OpenAPI spec (404 for a route Port does not
+The order is: injected faults, the organisation's rate limit when one is set (:mod:`.ratelimit`;
+its headers go on every answer), route lookup in the OpenAPI spec (404 for a route Port does not
 have), bearer token (401), body size (413), JSON content type and syntax, OpenAPI validation of
 query and body (422 ``invalid_request``), then the route's handler. Unknown routes, off-spec
 requests and wrong content types are recorded as spec violations. Every answer carries Port's
@@ -18,7 +19,7 @@ import logging
 import socket
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from flask import Flask, Response, g, request
 
 from port_bridge_sandbox.port.errors import PortError
 from port_bridge_sandbox.port.faults import FaultAnswer, Faults
+from port_bridge_sandbox.port.ratelimit import RateLimiter, Window
 from port_bridge_sandbox.port.recording import RecordedCall, Recorder, flat_query, redact
 from port_bridge_sandbox.port.routebook import RouteBook
 from port_bridge_sandbox.port.routes import ApiRequest, Backend, Handler, all_routes
@@ -56,9 +58,10 @@ def create_app(
     recorder: Recorder,
     max_body_bytes: int,
     stopping: threading.Event,
+    limiter: Callable[[], RateLimiter | None] = lambda: None,
 ) -> Flask:
     app = Flask(__name__)
-    pipeline = _Pipeline(spec, backend, faults, recorder, max_body_bytes, stopping)
+    pipeline = _Pipeline(spec, backend, faults, recorder, max_body_bytes, stopping, limiter)
     options: dict[str, Any] = {"methods": METHODS, "provide_automatic_options": False}
     app.add_url_rule("/", "port_api", pipeline, defaults={"path": ""}, **options)
     app.add_url_rule("/<path:path>", "port_api", pipeline, **options)
@@ -74,8 +77,10 @@ class _Pipeline:
         recorder: Recorder,
         max_body_bytes: int,
         stopping: threading.Event,
+        limiter: Callable[[], RateLimiter | None],
     ) -> None:
         self._spec = spec
+        self._limiter = limiter
         self._backend = backend
         self._faults = faults
         self._recorder = recorder
@@ -115,16 +120,32 @@ class _Pipeline:
             self._stopping.wait(decision.delay)
         if decision.answer is not None:
             return _fault_outcome(decision.answer)
+        limiter, headers = self._limiter(), {}
+        if limiter is not None:
+            admission = limiter.admit(self._window(raw_path))
+            headers = admission.headers
+            if not admission.admitted:
+                body = {"ok": False, "error": "rate_limit_exceeded", "message": "Too many requests"}
+                return _Outcome(429, body, headers, fault="rate_limited")
         try:
             status, body = self._handle(raw_path)
         except _SpecViolation as error:
-            return _Outcome(error.status, error.body(), {}, violation=error.message)
+            return _Outcome(error.status, error.body(), headers, violation=error.message)
         except PortError as error:
-            return _Outcome(error.status, error.body(), {})
+            return _Outcome(error.status, error.body(), headers)
         except Exception as error:  # a bug in the emulator must reach the test, not hang it
             log.exception("the Port emulator failed on %s %s", request.method, raw_path)
-            return _Outcome(500, {"ok": False, "error": "emulator_error", "message": repr(error)}, {})
-        return _Outcome(status, body, {})
+            return _Outcome(500, {"ok": False, "error": "emulator_error", "message": repr(error)}, headers)
+        return _Outcome(status, body, headers)
+
+    def _window(self, raw_path: str) -> Window:
+        """The rate-limit window a request counts against, by the tags of its operation in Port's spec."""
+        operation = self._spec.match(request.method, raw_path)
+        if operation is None:
+            return "other"
+        if not operation.definition.get("security"):
+            return "unauthenticated"
+        return "entities" if "Entities" in (operation.definition.get("tags") or ()) else "other"
 
     def _handle(self, raw_path: str) -> tuple[int, dict[str, Any]]:
         operation = self._spec.match(request.method, raw_path)

@@ -19,9 +19,12 @@ left take the form's defaults, literal or jqQuery (:mod:`~port_bridge_sandbox.po
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
+import logging
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,8 +37,11 @@ from port_bridge_sandbox.port.catalog import action_blueprint
 from port_bridge_sandbox.port.clock import now_iso
 from port_bridge_sandbox.port.errors import PortError
 from port_bridge_sandbox.port.forms import fill_form
+from port_bridge_sandbox.port.runs import Run
 from port_bridge_sandbox.port.state import PortState, user_id_for
-from port_bridge_sandbox.port.templating import render, render_string
+from port_bridge_sandbox.port.templating import TemplateError, render, render_string
+
+log = logging.getLogger(__name__)
 
 BodyFormat = Literal["v2", "legacy"]
 Sender = Literal["port", "agent"]
@@ -185,23 +191,95 @@ class ActionInvoker:
             user_email=user_email,
             operation=operation,
         )
-        context = trigger_context(
-            run_id=run.id,
-            action=action,
+        return self._deliver(
+            run.id,
+            action,
             inputs=inputs or {},
             entity=entity_json,
+            user_email=user_email,
+            operation=operation,
+            url=url,
+            stamp=str(timestamp if timestamp is not None else int(time.time())),
+            key=secret if secret is not None else self._client_secret,
+            body_format=body_format,
+            sender=sender,
+            timeout=timeout,
+        )
+
+    def deliver_api_run(self, run: Run) -> None:
+        """What Port does after ``POST /v1/actions/{id}/runs``: the action's webhook for that run,
+        sent in the background (the API has answered 202 with the run already). A webhook that
+        cannot be delivered ends the run FAILURE, as Port reports an invocation it could not make."""
+        action = self._state.catalog.find_action(run.action)
+        if action is None or action["invocationMethod"].get("type") != "WEBHOOK":
+            return
+
+        def deliver() -> None:
+            try:
+                entity = self._entity(action, run.entity, run.operation)
+                self._deliver(
+                    run.id,
+                    action,
+                    inputs=run.properties,
+                    entity=entity,
+                    user_email=run.created_by,
+                    operation=run.operation,
+                    url=None,
+                    stamp=str(int(time.time())),
+                    key=self._client_secret,
+                    body_format="v2",
+                    sender="port",
+                    timeout=10.0,
+                )
+            except (requests.RequestException, TemplateError, PortError, ValueError, LookupError) as error:
+                log.warning("the webhook of run %s could not be delivered: %s", run.id, error)
+                with contextlib.suppress(PortError):  # the run was closed meanwhile
+                    self._state.update_run(
+                        run.id,
+                        {
+                            "status": "FAILURE",
+                            "summary": f"Port could not invoke the action's webhook: {error}",
+                        },
+                        request="webhook delivery",
+                    )
+
+        threading.Thread(target=deliver, name=f"deliver-{run.id}", daemon=True).start()
+
+    def set_secret(self, name: str, value: str) -> None:
+        """An organisation secret the action templates read as ``.secrets[name]``."""
+        self._secrets[name] = value
+
+    def _deliver(
+        self,
+        run_id: str,
+        action: Mapping[str, Any],
+        *,
+        inputs: Mapping[str, Any],
+        entity: Mapping[str, Any],
+        user_email: str,
+        operation: str,
+        url: str | None,
+        stamp: str,
+        key: str,
+        body_format: BodyFormat,
+        sender: Sender,
+        timeout: float,
+    ) -> Invocation:
+        context = trigger_context(
+            run_id=run_id,
+            action=action,
+            inputs=inputs,
+            entity=entity,
             user_email=user_email,
             operation=operation,
             org_id=self._org_id,
         )
         payload = self._resolve(action, context, body_format=body_format, url=url)
-        stamp = str(timestamp if timestamp is not None else int(time.time()))
-        key = secret if secret is not None else self._client_secret
         if sender == "agent":
             payload["agent"] = True
-            self._state.set_run_invocation(run.id, payload=payload)
-            return self._through_agent(run.id, payload, context, stamp=stamp, key=key, timeout=timeout)
-        self._state.set_run_invocation(run.id, payload=payload)
+            self._state.set_run_invocation(run_id, payload=payload)
+            return self._through_agent(run_id, payload, context, stamp=stamp, key=key, timeout=timeout)
+        self._state.set_run_invocation(run_id, payload=payload)
         sent = port_json(payload["body"])
         headers = {
             **payload["headers"],
@@ -214,9 +292,9 @@ class ActionInvoker:
         )
         if payload["synchronized"]:
             self._state.finish_synchronized_run(
-                run.id, ok=response.ok, response=_answer(response), status_code=response.status_code
+                run_id, ok=response.ok, response=_answer(response), status_code=response.status_code
             )
-        return Invocation(run.id, payload["url"], payload["method"], headers, sent, context, response)
+        return Invocation(run_id, payload["url"], payload["method"], headers, sent, context, response)
 
     def _through_agent(
         self,

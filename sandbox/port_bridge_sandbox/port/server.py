@@ -7,7 +7,8 @@ Port's spec is parsed once per process, so starting an emulator costs millisecon
 
 Besides the HTTP API it offers test helpers: recorded calls and spec violations, the stored runs
 and entities, seeding of blueprints/actions/scorecards/entities (checked against the same spec),
-token expiry, fault injection (:attr:`faults`) and acting as Port to invoke an action's webhook.
+token expiry, fault injection (:attr:`faults`), Port's organisation rate limits
+(:meth:`limit_rate`) and acting as Port to invoke an action's webhook.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from port_bridge_sandbox.port.errors import PortError
 from port_bridge_sandbox.port.faults import Faults
 from port_bridge_sandbox.port.github import WorkflowDispatcher
 from port_bridge_sandbox.port.invoker import ActionInvoker
+from port_bridge_sandbox.port.ratelimit import RateLimiter, RateLimits
 from port_bridge_sandbox.port.recording import RecordedCall, Recorder, SpecViolation
 from port_bridge_sandbox.port.routebook import OwnRoutes, RouteBook
 from port_bridge_sandbox.port.routes import Backend, all_routes
@@ -86,6 +88,7 @@ class PortEmulator:
         secrets: Mapping[str, str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         self.spec, self.spec_note = _route_book(spec_path)
         self.client_id = client_id
@@ -96,16 +99,19 @@ class PortEmulator:
         self._tokens = TokenIssuer(client_id=client_id, client_secret=client_secret, lifetime=token_lifetime)
         self._recorder = Recorder()
         self._stopping = threading.Event()
+        self.rate_limiter: RateLimiter | None = None
+        self.limit_rate(rate_limits)
+        self.invoker = ActionInvoker(
+            state=self.state, client_secret=client_secret, org_id=org_id, secrets=secrets or {}
+        )
         self._app = create_app(
             spec=self.spec,
-            backend=Backend(state=self.state, tokens=self._tokens),
+            backend=Backend(state=self.state, tokens=self._tokens, deliver=self.invoker.deliver_api_run),
             faults=self.faults,
             recorder=self._recorder,
             max_body_bytes=max_body_bytes,
             stopping=self._stopping,
-        )
-        self.invoker = ActionInvoker(
-            state=self.state, client_secret=client_secret, org_id=org_id, secrets=secrets or {}
+            limiter=lambda: self.rate_limiter,
         )
         # Acting as Port: create a run and deliver the action's signed webhook (see .invoker).
         self.invoke = self.invoker.invoke
@@ -224,6 +230,16 @@ class PortEmulator:
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token()}"}
+
+    def limit_rate(self, limits: RateLimits | None) -> RateLimiter | None:
+        """Enforce ``limits`` from now on, in fresh windows (``None``: no limit, the default)."""
+        self.rate_limiter = RateLimiter(limits) if limits is not None else None
+        return self.rate_limiter
+
+    @property
+    def rate_limited(self) -> list[RecordedCall]:
+        """Requests answered 429 because they went over the rate limit (not injected faults)."""
+        return [call for call in self.calls if call.fault == "rate_limited"]
 
     def expire_token(self) -> None:
         """Expire the active token now, to exercise a client's refresh-on-401."""

@@ -4,7 +4,8 @@ The HTTP handlers and the test helpers both go through :class:`PortState`, so a 
 test and one created over HTTP behave the same. Entity writes tied to a run (``run_id``) are
 refused once the run has finished and are listed on the run as affected entities.
 
-Choices where Port's docs are silent: an unknown ``run_id`` is 404; a relation to an entity that
+Choices where Port's docs are silent: an unknown ``run_id`` is 404; a bulk delete leaves out of
+``deletedEntities`` the identifiers that do not exist (the rest are deleted); a relation to an entity that
 does not exist is 404 unless ``create_missing_related_entities`` creates a bare placeholder;
 deleting an entity that others relate to needs ``delete_dependents`` (else 422). A PATCH to the
 run of a synchronized action is refused with ``run_synchronized_error`` (research/peers.md §5).
@@ -214,6 +215,38 @@ class PortState:
                 self._entities[dependent[0]].pop(dependent[1], None)
                 if run is not None:
                     run.affected_entities.append(AffectedEntity(*dependent, "delete"))
+
+    def delete_entities(
+        self,
+        blueprint_id: str,
+        identifiers: list[str],
+        *,
+        delete_dependents: bool,
+        run_id: str | None,
+        request: str,
+    ) -> list[str]:
+        """Delete several entities of one blueprint: all of them, or none if one has dependents."""
+        with self._lock:
+            self.catalog.blueprint(blueprint_id)
+            self._open_run(run_id, request)
+            present = [
+                ident for ident in dict.fromkeys(identifiers) if ident in self._entities.get(blueprint_id, {})
+            ]
+            if not delete_dependents:
+                leaving = {(blueprint_id, ident) for ident in present}
+                for ident in present:
+                    outside = [d for d in self._dependents(blueprint_id, ident) if d not in leaving]
+                    if outside:
+                        names = ", ".join(f"{bp}/{e}" for bp, e in outside)
+                        raise PortError(
+                            422, "has_dependents", f"entity {ident!r} has dependent entities: {names}"
+                        )
+            for ident in present:
+                if ident in self._entities.get(blueprint_id, {}):
+                    self.delete_entity(
+                        blueprint_id, ident, delete_dependents=True, run_id=run_id, request=request
+                    )
+            return present
 
     def _write(
         self,

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from port_bridge_sandbox.port import PortEmulator, TemplateError, render
 from tests.conftest import PortApi
+from tests.waiting import wait_for
 
 BLUEPRINT = {
     "identifier": "database",
@@ -419,3 +420,33 @@ def test_an_unreachable_backend_is_reported_once_by_the_agent(
     [run] = emulator.runs()
     assert (run.status, run.summary) == ("FAILURE", "Agent failed to process the run")
     assert [log.message for log in run.logs] == AGENT_BEFORE
+
+
+def test_a_run_started_through_the_api_sends_the_signed_webhook(
+    emulator: PortEmulator, receiver: Receiver, port_api: PortApi
+) -> None:
+    emulator.invoker.set_secret("bridge", receiver.url.removesuffix("/webhook"))
+    emulator.add_action(_action("{{ .secrets.bridge }}/webhook"))
+    delivered = threading.Event()
+    receiver.on_delivery = lambda _delivery: delivered.set()
+    answer = port_api.post("/v1/actions/create_database/runs", json={"properties": {"name": "orders"}})
+    assert answer.status_code == 202
+    run_id = answer.json()["run"]["id"]
+    assert delivered.wait(10)
+    (delivery,) = receiver.deliveries
+    timestamp = delivery.headers["X-Port-Timestamp"]
+    expected = _expected_signature(emulator.client_secret, timestamp, delivery.body)
+    assert hmac.compare_digest(delivery.headers["X-Port-Signature"], expected)
+    body = json.loads(delivery.body)
+    assert (body["runId"], body["inputs"], body["operation"]) == (run_id, {"name": "orders"}, "CREATE")
+
+
+def test_a_run_whose_webhook_cannot_be_delivered_ends_failure(
+    emulator: PortEmulator, receiver: Receiver, port_api: PortApi
+) -> None:
+    emulator.add_action(_action("http://127.0.0.1:9/webhook"))
+    run_id = port_api.post("/v1/actions/create_database/runs", json={"properties": {}}).json()["run"]["id"]
+    ended = wait_for(lambda: emulator.run(run_id).status != "IN_PROGRESS" and emulator.run(run_id))
+    assert ended.status == "FAILURE"
+    assert ended.summary is not None and "could not invoke" in ended.summary
+    assert receiver.deliveries == []

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from port_bridge_sandbox.port.runs import Run
 from port_bridge_sandbox.port.state import PortState
 from port_bridge_sandbox.port.tokens import TokenIssuer
 
@@ -20,6 +21,8 @@ from port_bridge_sandbox.port.tokens import TokenIssuer
 class Backend:
     state: PortState
     tokens: TokenIssuer
+    # Sends the webhook of a run started through the API, as Port does (None: runs are only recorded).
+    deliver: Callable[[Run], None] | None = None
 
 
 @dataclass(frozen=True)

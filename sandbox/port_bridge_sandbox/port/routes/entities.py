@@ -1,4 +1,5 @@
-"""Entities of a blueprint: create/upsert/merge one or up to 20 at once, read, list, count, delete."""
+"""Entities of a blueprint: create/upsert/merge one or up to 20 at once, read, list, count, delete
+one or up to 100 at once."""
 
 from __future__ import annotations
 
@@ -51,6 +52,17 @@ def delete_entity(backend: Backend, request: ApiRequest) -> Reply:
     return 200, {"ok": True}
 
 
+def delete_entities(backend: Backend, request: ApiRequest) -> Reply:
+    deleted = backend.state.delete_entities(
+        request.params["blueprint_identifier"],
+        request.body["entities"],
+        delete_dependents=request.query["delete_dependents"],
+        run_id=request.query.get("run_id"),
+        request=request.label,
+    )
+    return 200, {"ok": True, "deletedEntities": deleted}
+
+
 def _write_options(request: ApiRequest) -> dict[str, Any]:
     query = request.query
     return {
@@ -70,4 +82,5 @@ ROUTES = (
     Route("GET", "/v1/blueprints/{blueprint_identifier}/entities-count", count_entities),
     Route("GET", _ENTITY, get_entity),
     Route("DELETE", _ENTITY, delete_entity),
+    Route("POST", "/v1/blueprints/{blueprint_identifier}/bulk/entities/delete", delete_entities),
 )

@@ -42,6 +42,8 @@ def execute_action(backend: Backend, request: ApiRequest) -> Reply:
         source="API",
         require_action=True,
     )
+    if backend.deliver is not None:
+        backend.deliver(run)
     return 202, {"ok": True, "run": run.to_json()}
 
 
