@@ -18,7 +18,7 @@ from kubernetes.client import BatchV1Api, CoreV1Api
 
 from port_bridge.kube.objects import KubeObjects, Resource
 from port_bridge.mapping.actions import ActionConfig
-from port_bridge_sandbox.kratix import Behaviour
+from port_bridge_sandbox.kratix import Behaviour, Era
 from port_bridge_sandbox.kube import KubeApiServer
 from port_bridge_sandbox.port import PortEmulator
 from tests.conftest import Bridge, MakeBridge, PortApi, StartController, with_timeout
@@ -47,17 +47,16 @@ def port_logs(port_api: PortApi, run_id: str) -> list[str]:
 
 
 def pipeline_pod(
-    kube_client: kubernetes.client.ApiClient, *, name: str = "orders", suffix: str = "test"
+    kube_client: kubernetes.client.ApiClient,
+    *,
+    name: str = "orders",
+    promise: str = "postgresql",
+    suffix: str = "test",
 ) -> str:
     """A Pod for the request's current pipeline Job, as the Job controller makes it; its name."""
+    selector = f"kratix.io/promise-name={promise},kratix.io/resource-name={name}"
     jobs = wait_for(
-        lambda: (
-            BatchV1Api(kube_client)
-            .list_namespaced_job(
-                "default", label_selector=f"kratix.io/promise-name=postgresql,kratix.io/resource-name={name}"
-            )
-            .items
-        ),
+        lambda: BatchV1Api(kube_client).list_namespaced_job("default", label_selector=selector).items,
         what=f"Kratix's pipeline Job for {name}",
     )
     metadata = jobs[-1].metadata
@@ -138,6 +137,37 @@ def test_pipeline_lines_reach_the_port_run_as_they_come_and_before_its_end(
     assert [line for line in logged if line in expected] == expected  # each once, in order
     reconciled = next(i for i, line in enumerate(logged) if line.startswith("Kratix: reconciled"))
     assert logged.index(expected[-1]) < reconciled
+
+
+@pytest.mark.parametrize("era", list(Era))
+def test_every_kratix_eras_pipeline_pods_are_found(
+    era: Era, make_bridge: MakeBridge, kube_client: kubernetes.client.ApiClient, port_api: PortApi
+) -> None:
+    bridge = make_bridge(era=era, pipeline_log_poll_seconds=0.05)
+    assert bridge.kratix is not None
+    bridge.kratix.behave(Behaviour(configure="hang"))
+    run_id = bridge.click("create-postgresql", ORDERS)
+    write(bridge.kube, pipeline_pod(kube_client), f"configuring in the {era} era\n")
+    wait_for(lambda: f"{MINE} configuring in the {era} era" in port_logs(port_api, run_id), what="the line")
+
+
+def test_a_run_of_several_requests_shows_each_ones_pipelines(
+    make_bridge: MakeBridge, kube_client: kubernetes.client.ApiClient, port_api: PortApi
+) -> None:
+    bridge = hung_bridge(make_bridge)
+    inputs = {"name": "billing", "language": "Go", "tier": "standard", "includeDatabase": True}
+    run_id = bridge.click("create-service", inputs)
+    service = pipeline_pod(kube_client, promise="service", name="billing")
+    database = pipeline_pod(kube_client, promise="postgresql", name="billing-db")
+    write(bridge.kube, service, "scaffolding the repository\n")
+    write(bridge.kube, database, "creating database billing\n")
+    service_line = f"[service-configure/{STEP}] scaffolding the repository"
+
+    def both() -> bool:
+        logged = port_logs(port_api, run_id)
+        return service_line in logged and f"{MINE} creating database billing" in logged
+
+    wait_for(both, what="both requests' lines")
 
 
 def test_the_last_lines_are_flushed_before_the_terminal_status(
