@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from kubernetes.client import ApiException
+from kubernetes.client import ApiException, CoreV1Api
 
 from port_bridge.kube.objects import KubeObjects, Resource
 from port_bridge_sandbox.kratix import eras
@@ -31,7 +31,6 @@ from port_bridge_sandbox.kratix.pipeline_process import PipelineResult
 log = logging.getLogger(__name__)
 
 JOBS = Resource("batch", "v1", "jobs")
-PODS = Resource("", "v1", "pods")
 WORKS = Resource("platform.kratix.io", "v1alpha1", "works")
 
 RequestKey = tuple[str, str, str]  # promise, namespace, name
@@ -68,6 +67,7 @@ def _now() -> str:
 class WorkflowObjects:
     def __init__(self, objects: KubeObjects, era: Era, *, pod_logs: PodLogSink | None = None) -> None:
         self._objects, self._era, self._pod_logs = objects, era, pod_logs
+        self._core = CoreV1Api(objects.api_client)  # Pods are in the core group, out of KubeObjects' reach
 
     # -- Jobs and Pods ----------------------------------------------------------------------------
 
@@ -85,7 +85,9 @@ class WorkflowObjects:
         }
         job = self._objects.create(JOBS, manifest, namespace=namespace)
         now = _now()
-        self._objects.patch_status(JOBS, job_name, {"status": {"active": 1, "startTime": now}}, namespace=namespace)
+        self._objects.patch_status(
+            JOBS, job_name, {"status": {"active": 1, "startTime": now}}, namespace=namespace
+        )
         writer = ("work-writer",) if action == "configure" else ()
         init = ("reader", *(containers or ("pipeline",)), *writer)
         pod = self._create_pod(job, labels, init, now=now)
@@ -105,7 +107,7 @@ class WorkflowObjects:
             "blockOwnerDeletion": True,
         }
         job_labels = {"job-name": metadata["name"], "batch.kubernetes.io/job-name": metadata["name"]}
-        manifest = {
+        manifest: Any = {  # the client takes the dict as it is
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {
@@ -121,14 +123,14 @@ class WorkflowObjects:
             },
         }
         try:
-            self._objects.create(PODS, manifest, namespace=metadata["namespace"])
+            self._core.create_namespaced_pod(metadata["namespace"], manifest)
         except ApiException as error:
             if error.status != 404:
                 raise
             log.debug("this cluster serves no Pods: the pipeline runs without one")
             return None
         status = {"phase": "Running", "startTime": now}
-        self._objects.patch_status(PODS, pod_name, {"status": status}, namespace=metadata["namespace"])
+        self._core.patch_namespaced_pod_status(pod_name, metadata["namespace"], {"status": status})
         return pod_name
 
     def write_log(self, job: PipelineJob | None, container: str, text: str) -> None:
@@ -171,16 +173,19 @@ class WorkflowObjects:
             if ran:
                 code = job.exit_codes.get(name, 0)
                 reason = "Completed" if code == 0 else "Error"
-                statuses.append({"name": name, "state": {"terminated": {"exitCode": code, "reason": reason}}})
+                state = {"terminated": {"exitCode": code, "reason": reason}}
+                statuses.append(_container_status(name, state, ready=False))
                 ran = name != failing
             else:
-                statuses.append({"name": name, "state": {"waiting": {"reason": "PodInitializing"}}})
+                statuses.append(
+                    _container_status(name, {"waiting": {"reason": "PodInitializing"}}, ready=False)
+                )
         status = {
             "phase": "Succeeded" if succeeded else "Failed",
             "initContainerStatuses": statuses[: len(job.init_containers)],
             "containerStatuses": statuses[len(job.init_containers) :],
         }
-        self._objects.patch_status(PODS, job.pod, {"status": status}, namespace=job.namespace)
+        self._core.patch_namespaced_pod_status(job.pod, job.namespace, {"status": status})
         if self._pod_logs is not None:
             for name in job.all_containers:
                 self._pod_logs.close(job.namespace, job.pod, container=name)
@@ -188,15 +193,17 @@ class WorkflowObjects:
     def delete_jobs(self, key: RequestKey) -> None:
         promise, namespace, name = key
         selector = f"kratix.io/promise-name={promise},kratix.io/resource-name={name}"
-        for resource in (JOBS, PODS):
-            try:
-                listed = self._objects.list(resource, namespace=namespace, label_selector=selector)["items"]
-            except ApiException as error:
-                if error.status != 404:
-                    raise
-                continue
-            for item in listed:  # the garbage collector's part for Pods: no cascade here
-                self._objects.delete(resource, item["metadata"]["name"], namespace=namespace)
+        for job in self._objects.list(JOBS, namespace=namespace, label_selector=selector)["items"]:
+            self._objects.delete(JOBS, job["metadata"]["name"], namespace=namespace)
+        try:  # the garbage collector's part: the emulator does not cascade to the Jobs' Pods
+            pods = self._core.list_namespaced_pod(namespace, label_selector=selector).items
+        except ApiException as error:
+            if error.status != 404:
+                raise
+            return
+        for pod in pods:
+            if pod.metadata is not None and pod.metadata.name:
+                self._core.delete_namespaced_pod(pod.metadata.name, namespace)
 
     # -- Works ------------------------------------------------------------------------------------
 
@@ -240,7 +247,7 @@ class WorkflowObjects:
                 return None
             if error.status != 409:
                 raise
-            self._objects.patch(WORKS, work_name, {"spec": {**spec, "workloadGroups": [group]}}, namespace=namespace)
+            self._objects.patch(WORKS, work_name, {"spec": spec}, namespace=namespace)
         return work_name
 
     def delete_works(self, key: RequestKey) -> None:
@@ -254,3 +261,15 @@ class WorkflowObjects:
             return
         for work in works:
             self._objects.delete(WORKS, work["metadata"]["name"], namespace=namespace)
+
+
+def _container_status(name: str, state: dict[str, Any], *, ready: bool) -> dict[str, Any]:
+    """A container's status with the fields the kubelet always writes (clients require them)."""
+    return {
+        "name": name,
+        "image": "kratix-pipeline",
+        "imageID": "",
+        "ready": ready,
+        "restartCount": 0,
+        "state": state,
+    }

@@ -57,8 +57,9 @@ def cluster(name: str, spec: dict[str, Any]) -> dict[str, Any]:
 def status(document: dict[str, Any]) -> dict[str, Any]:
     instance, namespace = document["metadata"]["name"], document["metadata"]["namespace"]
     backups = "with backups" if document["spec"].get("enableLogicalBackup") else "without backups"
+    size = document["spec"]["volume"]["size"]
     return {
-        "message": f"{document['spec']['volume']['size']} instance v{PG_VERSION} deployed successfully {backups}",
+        "message": f"{size} instance v{PG_VERSION} deployed successfully {backups}",
         "instanceName": instance,
         "pgVersion": PG_VERSION,
         "connectionDetails": {
@@ -79,7 +80,9 @@ def main() -> None:
     spec = resource.get_value("spec", default={}) or {}
     document = cluster(resource.get_name(), spec)
     sdk.write_output("postgresql.yaml", yaml.safe_dump(document, sort_keys=False).encode())
-    print(f"wrote postgresql.yaml: cluster {document['metadata']['namespace']}/{document['metadata']['name']}")
+    print(
+        f"wrote postgresql.yaml: cluster {document['metadata']['namespace']}/{document['metadata']['name']}"
+    )
     sdk.write_status(ks.Status(status(document)))
     print(f"published status: {status(document)['message']}")
 
