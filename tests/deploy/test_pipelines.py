@@ -154,7 +154,7 @@ def outputs(kratix: Path) -> dict[str, dict[str, Any]]:
 def scorecard_level(properties: dict[str, Any]) -> str:
     """The level Port gives: the highest whose rules, and those of every level below, all pass."""
     card = json.loads((REPO / "scorecards" / "service" / "production_readiness.json").read_text())
-    levels = [level["title"] for level in card["levels"]]
+    levels: list[str] = [level["title"] for level in card["levels"]]
     reached = levels[0]
     for level in levels[1:]:
         rules = [rule for rule in card["rules"] if rule["level"] == level]
