@@ -114,6 +114,7 @@ def sandbox(*, era: Era, speed: float, spec_path: Path | None = None) -> Iterato
         kratix = KratixSimulator(
             api_client,
             era=era,
+            pod_logs=kube.emulator.pod_logs,
             timings=Timings(
                 pickup=0.3 / speed, pipeline=1.0 / speed, works=0.5 / speed, delete_pipeline=1.0 / speed
             ),
@@ -216,6 +217,7 @@ def run_sandbox(
         say(f"  Port API        {port.url}")
         say(f"  intake          {intake.url}/webhook")
         say(f"  Port emulator: {port.spec_note}")
+        say(f"  Kratix: {pieces['kratix'].pipelines_note}")
         say()
         results = [
             play(click, port=port, webhook=intake.url + "/webhook", say=say, timeout=60 / min(speed, 1.0))

@@ -42,12 +42,10 @@ from port_bridge.kube.objects import KubeObjects, Resource
 from port_bridge_sandbox.kratix import eras
 from port_bridge_sandbox.kratix.behaviour import Behaviour, Rule, Rules, Timings, pipeline_status
 from port_bridge_sandbox.kratix.eras import Era
+from port_bridge_sandbox.kratix.local_pipelines import LocalPipelines
 from port_bridge_sandbox.kratix.pipeline_process import (
-    Pipeline,
     PipelineContext,
     PipelineResult,
-    PipelineRunner,
-    PromisePipelines,
 )
 from port_bridge_sandbox.kratix.worker import StepWorker
 from port_bridge_sandbox.kratix.workflow import (
@@ -88,10 +86,7 @@ class KratixSimulator:
         """``pipelines_python`` runs the project's pipelines (None, or a path that is not there:
         simulate them); ``pod_logs`` (the emulator's ``pod_logs``) receives their output."""
         self.era, self.timings = era, timings or Timings()
-        self._runner = None
-        if pipelines_python is not None and pipelines_python.exists():
-            self._runner = PipelineRunner(pipelines_python, timeout=pipeline_timeout)
-        self._pipelines_dir = pipelines_dir
+        self._local = LocalPipelines(pipelines_python, pipelines_dir=pipelines_dir, timeout=pipeline_timeout)
         self.rules = Rules()
         # When (``time.time()``) each request (promise, namespace, name) last finished its workflow:
         # taken as soon as the write that makes Kratix's final condition true (Reconciled in the
@@ -102,7 +97,6 @@ class KratixSimulator:
         self._worker = StepWorker(self._objects, watch_timeout=watch_timeout)
         self.errors = self._worker.errors
         self._cluster = WorkflowObjects(self._objects, era, pod_logs=pod_logs)
-        self._pipelines: dict[str, PromisePipelines] = {}
         self._promises: dict[str, PromiseApi] = {}
         self._promise_versions: dict[str, str | None] = {}
         self._available: dict[str, bool] = {}
@@ -120,11 +114,14 @@ class KratixSimulator:
     @property
     def runs_pipelines(self) -> bool:
         """The project's pipelines run as processes (else they are simulated in-process)."""
-        return self._runner is not None
+        return self._local.runs
+
+    @property
+    def pipelines_note(self) -> str:
+        return self._local.note
 
     def stop(self) -> None:
-        if self._runner is not None:
-            self._runner.stop()
+        self._local.stop()
         self._worker.stop()
 
     def __enter__(self) -> Self:
@@ -168,7 +165,7 @@ class KratixSimulator:
         except PromiseWithoutApi:
             return
         self._promises[name] = api
-        self._pipelines[name] = PromisePipelines.from_promise(promise, pipelines_dir=self._pipelines_dir)
+        self._local.learn(promise)
         self._promise_versions[name] = (promise["metadata"].get("labels") or {}).get(
             "kratix.io/promise-version"
         )
@@ -278,42 +275,22 @@ class KratixSimulator:
         if step is not None:
             step(api, key, workflow, request, behaviour)
 
-    def _pipeline(self, key: RequestKey, action: str, index: int) -> Pipeline | None:
-        declared = self._pipelines.get(key[0], PromisePipelines())
-        pipelines = declared.configure if action == "configure" else declared.delete
-        return pipelines[index] if index < len(pipelines) else None
-
     def _launch(
-        self,
-        api: PromiseApi,
-        key: RequestKey,
-        workflow: Workflow,
-        request: dict[str, Any],
-        *,
-        action: str,
-        minimum: float,
+        self, api: PromiseApi, key: RequestKey, workflow: Workflow, request: dict[str, Any], *, action: str
     ) -> bool:
         """Run the pipeline's process when it is one of the project's; its result comes back to
-        the worker once it ended and ``minimum`` seconds went by. False: simulate it instead."""
-        pipeline = self._pipeline(key, action, workflow.index)
-        if self._runner is None or pipeline is None or not pipeline.local:
-            return False
-        job, token, stage = workflow.job, workflow.token, workflow.stage
-
-        def done(result: PipelineResult) -> None:
-            log.info("pipeline %s of %s/%s/%s ran in %.2fs", pipeline.name, *key, result.seconds)
-            self._worker.submit(lambda: self._completed(key, token, stage, result))
-
-        self._runner.start(
-            pipeline,
-            PipelineContext(key[0], pipeline.name, action, request, plural=api.plural),
+        the worker once it ended and the simulated run's time went by. False: simulate it instead."""
+        job, token, stage, index = workflow.job, workflow.token, workflow.stage, workflow.index
+        pipeline = api.configure_pipelines[index] if action == "configure" else api.delete_pipelines[index]
+        return self._local.launch(
+            PipelineContext(key[0], pipeline, action, request, plural=api.plural),
+            index,
             output=lambda container, text: self._cluster.write_log(job, container, text),
             exited=lambda container, code: self._cluster.container_exited(job, container, code),
-            minimum=minimum,
-            done=done,
+            minimum=self.timings.pipeline if action == "configure" else self.timings.delete_pipeline,
+            done=lambda result: self._worker.submit(lambda: self._completed(key, token, stage, result)),
             failed=self._worker.record,
         )
-        return True
 
     def _completed(self, key: RequestKey, token: int, stage: str, result: PipelineResult) -> None:
         workflow = self._workflows.get(key)
@@ -330,8 +307,7 @@ class KratixSimulator:
         behaviour: Behaviour,
     ) -> None:
         pipelines, status = api.configure_pipelines, request.get("status") or {}
-        pipeline = self._pipeline(key, "configure", workflow.index)
-        containers = [container.name for container in pipeline.containers] if pipeline else []
+        containers = self._local.containers(key[0], "configure", workflow.index)
         workflow.job = self._cluster.create_job(
             key, pipelines[workflow.index], "configure", containers=containers
         )
@@ -342,9 +318,7 @@ class KratixSimulator:
             return
         workflow.stage = "running"
         injected = behaviour.configure in ("fail", "suspend") and workflow.index == behaviour.pipeline_index
-        if injected or not self._launch(
-            api, key, workflow, request, action="configure", minimum=self.timings.pipeline
-        ):
+        if injected or not self._launch(api, key, workflow, request, action="configure"):
             self._schedule(key, workflow, self.timings.pipeline)
 
     def _finish_pipeline(
@@ -502,14 +476,11 @@ class KratixSimulator:
         if not api.delete_pipelines:
             self._schedule(key, workflow, self.timings.pickup)
             return
-        pipeline = self._pipeline(key, "delete", 0)
-        containers = [container.name for container in pipeline.containers] if pipeline else []
+        containers = self._local.containers(key[0], "delete", 0)
         workflow.job = self._cluster.create_job(key, api.delete_pipelines[0], "delete", containers=containers)
-        minimum = self.timings.delete_pipeline
-        if self.rules.behaviour_for(*key).delete == "fail" or not self._launch(
-            api, key, workflow, request, action="delete", minimum=minimum
-        ):
-            self._schedule(key, workflow, minimum)
+        failing = self.rules.behaviour_for(*key).delete == "fail"
+        if failing or not self._launch(api, key, workflow, request, action="delete"):
+            self._schedule(key, workflow, self.timings.delete_pipeline)
 
     def _finish_delete(
         self,
