@@ -249,6 +249,38 @@ def test_the_pipeline_gets_the_contract_and_what_it_writes_becomes_status_and_wo
 
 
 @pytest.mark.usefixtures("kratix")
+def test_the_pipeline_pod_is_the_jobs_as_the_job_controller_makes_it(
+    objects: CustomObjectsApi, kube_client: kubernetes.client.ApiClient
+) -> None:
+    make(objects, "w8", "ok")
+    wait_for(lambda: reconciled(objects, "w8"))
+    [job] = listed(objects, "batch", "v1", "jobs", "w8")
+    core = CoreV1Api(kube_client)
+    [pod] = core.list_namespaced_pod("default", label_selector=f"job-name={job['metadata']['name']}").items
+    assert pod.metadata is not None and pod.metadata.name and pod.spec is not None and pod.status is not None
+    labels = job["spec"]["template"]["metadata"]["labels"]
+    assert pod.metadata.labels == {
+        **labels,
+        "job-name": job["metadata"]["name"],
+        "batch.kubernetes.io/job-name": job["metadata"]["name"],
+    }
+    assert (
+        labels["kratix.io/workflow-action"] == "configure"
+        and labels["kratix.io/pipeline-name"] == "widget-configure"
+    )
+    [owner] = pod.metadata.owner_references or []
+    assert (owner.kind, owner.name, owner.uid) == ("Job", job["metadata"]["name"], job["metadata"]["uid"])
+    assert [c.name for c in pod.spec.init_containers or []] == ["reader", "make-widget", "work-writer"]
+    assert [c.name for c in pod.spec.containers] == ["status-writer"]
+    assert pod.status.phase == "Succeeded"
+    # every container's log has ended: following it returns rather than waiting for more
+    followed = core.read_namespaced_pod_log(
+        pod.metadata.name, "default", container="make-widget", follow=True, _request_timeout=5
+    )
+    assert followed.startswith("widget w8: mode ok\n")
+
+
+@pytest.mark.usefixtures("kratix")
 def test_a_pipeline_exiting_non_zero_fails_the_request_as_kratix_marks_it(
     objects: CustomObjectsApi, kube_client: kubernetes.client.ApiClient
 ) -> None:
