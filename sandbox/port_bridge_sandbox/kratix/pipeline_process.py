@@ -316,6 +316,8 @@ def _read_back(kratix: Path, started: float) -> PipelineResult:
             message=str(control_file.get("message") or ""),
         )
     selectors = _yaml(metadata / "destination-selectors.yaml") or []
+    if not isinstance(selectors, list) or not all(isinstance(selector, dict) for selector in selectors):
+        raise ValueError("destination-selectors.yaml is not a list of selectors")
     outputs = [
         Output(path.relative_to(output).as_posix(), path.read_bytes())
         for path in sorted(output.rglob("*"))

@@ -69,7 +69,7 @@ PROGRAM = textwrap.dedent(
     made = {"type": "WidgetMade", "status": "True", "reason": "Made", "message": "made",
             "lastTransitionTime": "2026-01-01T00:00:00Z"}
     status = {"message": f"widget made on attempt {attempt}", "attempt": attempt, "conditions": [made]}
-    (metadata / "status.yaml").write_text(yaml.safe_dump(status))
+    (metadata / "status.yaml").write_text(yaml.safe_dump([status] if mode == "bad-status" else status))
     """
 ).replace("NESTED", repr(NESTED))
 
@@ -368,6 +368,16 @@ def test_a_pipeline_that_outlives_its_timeout_is_killed_and_fails(
     make(objects, "w5", "sleep")
     wait_for(lambda: _failed(objects, "w5"))
     assert "did not finish within 3s and was killed" in pod_log(kube_client, "w5", "status-writer")
+
+
+@pytest.mark.usefixtures("kratix")
+def test_a_status_file_kratix_cannot_read_fails_the_pipeline(
+    objects: CustomObjectsApi, kube_client: kubernetes.client.ApiClient
+) -> None:
+    make(objects, "w9", "bad-status")
+    wait_for(lambda: _failed(objects, "w9"))
+    assert "status.yaml is not a mapping" in pod_log(kube_client, "w9", "status-writer")
+    assert listed(objects, "platform.kratix.io", "v1alpha1", "works", "w9") == []
 
 
 @pytest.mark.parametrize(("mode", "gone"), [("ok", True), ("fail-delete", False)])
