@@ -442,6 +442,7 @@ class KratixSimulator:
             " ".join(workflow.works)
             or f"{key[0]}-{key[2]}-{api.configure_pipelines[-1]}-{secrets.token_hex(2)}"
         )
+        self._cluster.mark_works(key[1], workflow.works, behaviour.works)
         self._write_status(api, key, status, eras.works_result(status, behaviour.works, work=work, now=now()))
         if behaviour.works == "succeed":
             self._finish_workflow(key, workflow)

@@ -34,6 +34,14 @@ JOBS = Resource("batch", "v1", "jobs")
 WORKS = Resource("platform.kratix.io", "v1alpha1", "works")
 
 RequestKey = tuple[str, str, str]  # promise, namespace, name
+# A Work's Ready condition by scheduling outcome: the message is Kratix's (what WorksSucceeded is
+# computed from); Kratix's docs name no reason for it, so the reason repeats the message.
+_WORK_READY = {
+    "succeed": ("True", "Ready"),
+    "pending": ("False", "Pending"),
+    "failing": ("False", "Failing"),
+    "misplaced": ("False", "Misplaced"),
+}
 
 
 class PodLogSink(Protocol):
@@ -249,6 +257,20 @@ class WorkflowObjects:
                 raise
             self._objects.patch(WORKS, work_name, {"spec": spec}, namespace=namespace)
         return work_name
+
+    def mark_works(self, namespace: str, works: Sequence[str], outcome: str) -> None:
+        """The scheduler's verdict on each Work, its ``Ready`` condition, from which Kratix computes
+        the request's ``WorksSucceeded`` (research/kratix.md §3.1)."""
+        state, message = _WORK_READY[outcome]
+        ready = {
+            "type": "Ready",
+            "status": state,
+            "reason": message,
+            "message": message,
+            "lastTransitionTime": _now(),
+        }
+        for work in works:
+            self._objects.patch_status(WORKS, work, {"status": {"conditions": [ready]}}, namespace=namespace)
 
     def delete_works(self, key: RequestKey) -> None:
         promise, namespace, name = key

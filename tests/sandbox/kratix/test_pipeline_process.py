@@ -221,6 +221,8 @@ def test_the_pipeline_gets_the_contract_and_what_it_writes_becomes_status_and_wo
 
     [work] = listed(objects, "platform.kratix.io", "v1alpha1", "works", "w1")
     assert work["metadata"]["labels"]["kratix.io/pipeline-name"] == "widget-configure"
+    assert [(c["type"], c["message"]) for c in work["status"]["conditions"]] == [("Ready", "Ready")]
+    assert f"[{work['metadata']['name']}]" not in str(request["status"])  # all ready: no Work named
     files = workloads(work)
     assert set(files) == {"seen.yaml", "nested/dir/configmap.yaml"}
     assert files["nested/dir/configmap.yaml"] == NESTED
