@@ -40,7 +40,9 @@ from port_bridge_sandbox.kube.crds import (
 )
 from port_bridge_sandbox.kube.events import Event, EventLog, ResourceVersionTooOld
 from port_bridge_sandbox.kube.faults import KubeFaults, verb_of
+from port_bridge_sandbox.kube.logroute import log_options, serve_log
 from port_bridge_sandbox.kube.paths import ResourcePath, parse_resource_path
+from port_bridge_sandbox.kube.podlogs import PodLogs
 from port_bridge_sandbox.kube.selectors import InvalidSelector, Selector
 from port_bridge_sandbox.kube.tables import as_table, wants_table
 
@@ -61,6 +63,7 @@ _VERBS = {"create", "delete", "get", "list", "patch", "update", "watch"}
 
 BUILTIN_RESOURCES = (
     ServedVersion("batch", "v1", "jobs", "Job", "job", namespaced=True, status_subresource=True, schema=None),
+    ServedVersion("", "v1", "pods", "Pod", "pod", namespaced=True, status_subresource=True, schema=None),
     ServedVersion(
         "",
         "v1",
@@ -111,6 +114,7 @@ BUILTIN_RESOURCES = (
 _NAMESPACES = kmock.resource("", "v1", "namespaces")
 _CRDS = kmock.resource(CRD_RESOURCE)
 _PROMISES = kmock.resource(PROMISE_RESOURCE)
+_PODS = kmock.resource("", "v1", "pods")
 
 
 def _now() -> str:
@@ -142,6 +146,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
         self.internal_errors: list[BaseException] = []
         self.requests_served: Counter[tuple[str, str]] = Counter()  # (method, plural) → count
         self.faults = KubeFaults()
+        self.pod_logs = PodLogs()  # thread-safe: the simulator writes here from its own threads
         self._watches: dict[int, aiohttp.web.BaseRequest] = {}  # by id(): requests are not hashable
         # The official client asks for some discovery paths with a trailing slash.
         self.fallback["get /version/"] << self._serve_server_version
@@ -211,6 +216,8 @@ class KubeEmulator(kmock.KubernetesEmulator):
         served = self._served.get(kmock.resource(target.group, target.version, target.plural))
         if served is None or (target.namespace is not None and not served.namespaced):
             raise errors.unknown_resource()
+        if target.subresource == "log" and _key(served) == _PODS and target.name and target.namespace:
+            return await self._serve_log(request, target.namespace, target.name)
         if target.subresource is not None and (
             target.subresource != "status" or not served.status_subresource
         ):
@@ -335,6 +342,20 @@ class KubeEmulator(kmock.KubernetesEmulator):
             del self._watches[id(request.raw)]
         await response.write_eof()
         return response
+
+    async def _serve_log(self, request: ApiRequest, namespace: str, name: str) -> aiohttp.web.StreamResponse:
+        if request.method != "GET":
+            raise errors.method_not_allowed()
+        pod = self.get_object(_PODS, namespace, name)
+        options = log_options(request.params, pod, now=datetime.datetime.now(tz=datetime.UTC))
+        return await serve_log(
+            request.raw,
+            self.pod_logs,
+            namespace=namespace,
+            pod=name,
+            options=options,
+            pod_exists=lambda: self._find(_PODS, namespace, name) is not None,
+        )
 
     def open_watches(self) -> int:
         """Watch requests being served whose client has not hung up (a closed one is noticed at once)."""
@@ -703,6 +724,10 @@ class KubeEmulator(kmock.KubernetesEmulator):
 
     def _check_side_effects(self, served: ServedVersion, obj: Mapping[str, Any], name: str) -> None:
         """Reject a CRD or Promise whose API could not be served, before anything is stored."""
+        if _key(served) == _PODS:
+            if problems := _pod_spec_problems(obj):
+                raise self._invalid(served, name, problems)
+            return
         try:
             if _key(served) == _CRDS:
                 parse_crd(obj)
@@ -761,6 +786,29 @@ class ApiRequest:
 
 def _status_response(error: errors.ApiError) -> aiohttp.web.Response:
     return aiohttp.web.json_response(error.status(), status=error.code)
+
+
+def _pod_spec_problems(pod: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What the API server's Pod validation says of the containers (the part pods/log relies on)."""
+    spec = pod.get("spec") if isinstance(pod.get("spec"), dict) else {}
+    assert isinstance(spec, dict)
+    problems: list[tuple[str, str]] = []
+    if not spec.get("containers"):
+        problems.append(("spec.containers", "Required value"))
+    seen: set[str] = set()
+    for field in ("initContainers", "containers"):
+        for index, container in enumerate(spec.get(field) or ()):
+            path = f"spec.{field}[{index}]"
+            name = container.get("name") if isinstance(container, dict) else None
+            if not name:
+                problems.append((f"{path}.name", "Required value"))
+            elif name in seen:
+                problems.append((f"{path}.name", f'Duplicate value: "{name}"'))
+            else:
+                seen.add(name)
+            if not (isinstance(container, dict) and container.get("image")):
+                problems.append((f"{path}.image", "Required value"))
+    return problems
 
 
 def _json_body(request: ApiRequest) -> Any:

@@ -19,6 +19,7 @@ import yaml
 
 from port_bridge_sandbox.kube.crds import load_manifests
 from port_bridge_sandbox.kube.emulator import DEFAULT_NAMESPACES, KubeEmulator
+from port_bridge_sandbox.kube.podlogs import PodLogs
 
 T = TypeVar("T")
 
@@ -56,10 +57,16 @@ class KubeApiServer:
 
     @property
     def emulator(self) -> KubeEmulator:
-        """The emulator itself; touch it only through :meth:`call` while the server runs."""
+        """The emulator itself; touch it only through :meth:`call` while the server runs (its
+        ``faults`` and ``pod_logs`` are thread-safe and may be used from any thread)."""
         if self._emulator is None:
             raise RuntimeError("the Kubernetes emulator is not running")
         return self._emulator
+
+    @property
+    def pod_logs(self) -> PodLogs:
+        """The containers' logs served by ``pods/log``: write to them from any thread."""
+        return self.emulator.pod_logs
 
     def start(self, *, timeout: float = 10.0) -> Self:
         self._thread = threading.Thread(target=self._run, name="kube-emulator", daemon=True)
