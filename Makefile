@@ -17,7 +17,7 @@ ifneq ($(VENV_VERSION),$(PYTHON_VERSION))
 .PHONY: $(VENV_STAMP)
 endif
 
-.PHONY: sandbox test lint typecheck unit bench clean helm-venv lock chromium
+.PHONY: sandbox test lint typecheck unit bench clean helm-venv pipelines-venv lock chromium
 
 $(VENV_STAMP):
 	@if [ -d $(VENV) ]; then echo "$(VENV) was made by Python $(or $(VENV_VERSION),that no longer runs), not $(PYTHON_VERSION): rebuilding it"; fi
@@ -34,7 +34,7 @@ $(VENV)/.installed-dev: pyproject.toml sandbox/pyproject.toml $(VENV_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]' -e ./sandbox
 	touch $@ $(VENV)/.installed-sandbox
 
-sandbox: $(VENV)/.installed-sandbox
+sandbox: $(VENV)/.installed-sandbox pipelines-venv
 	$(BIN)/port-bridge sandbox
 
 lint: $(VENV)/.installed-dev
@@ -68,8 +68,21 @@ chromium:
 			apt-get install -y -qq --no-install-recommends chromium; } >/dev/null 2>&1 \
 		|| echo "chromium: apt-get could not install it (it needs root or sudo, and Debian's archive): the browser test skips (fails under CI=true)"; }
 
+# The Promises' pipelines (deploy/kratix/pipelines) run on kratix-sdk, which needs kubernetes<36 while
+# port-bridge needs a newer one: the sandbox runs them in a venv of their own, from their images' lock.
+PIPELINES_VENV ?= .venv-pipelines
+PIPELINES_LOCK := deploy/kratix/pipelines/requirements.lock
+
+$(PIPELINES_VENV)/.installed: $(PIPELINES_LOCK) $(VENV_STAMP)
+	rm -rf $(PIPELINES_VENV)
+	$(PYTHON) -m venv $(PIPELINES_VENV)
+	$(PIPELINES_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(PIPELINES_LOCK)
+	touch $@
+
+pipelines-venv: $(PIPELINES_VENV)/.installed
+
 # The suite mostly waits on servers and processes, so four workers share the machine's cores well.
-unit: $(VENV)/.installed-dev helm-venv chromium
+unit: $(VENV)/.installed-dev helm-venv pipelines-venv chromium
 	$(BIN)/pytest -n 4 --dist worksteal
 
 test: lint typecheck unit
@@ -82,6 +95,8 @@ lock: $(VENV_STAMP)
 		--custom-compile-command "make lock" --quiet --output-file requirements.lock
 	printf 'setuptools>=77\nwheel\n' | $(BIN)/uv pip compile - --generate-hashes --python-version 3.11 \
 		--custom-compile-command "make lock" --quiet --output-file deploy/requirements-build.lock
+	$(BIN)/uv pip compile deploy/kratix/pipelines/*/requirements.in --generate-hashes --python-version 3.11 \
+		--custom-compile-command "make lock" --quiet --output-file $(PIPELINES_LOCK)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.intake
@@ -89,4 +104,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.live
 
 clean:
-	rm -rf $(VENV) $(HELM_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(HELM_VENV) $(PIPELINES_VENV) .mypy_cache .ruff_cache .pytest_cache

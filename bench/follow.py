@@ -334,7 +334,10 @@ def run_size(
         stack.callback(port.stop)
         simulator_client = stack.enter_context(CountingApiClient(cluster.url))
         intake_client = stack.enter_context(CountingApiClient(cluster.url))
-        kratix = KratixSimulator(simulator_client, era=Era.CURRENT, timings=TIMINGS).start()
+        # Pipelines simulated in-process: the figures are port-bridge's, not the pipeline processes'.
+        kratix = KratixSimulator(
+            simulator_client, era=Era.CURRENT, timings=TIMINGS, pipelines_python=None
+        ).start()
         stack.callback(kratix.stop)
         settings = Settings(
             port_client_id=port.client_id,

@@ -161,12 +161,14 @@ class StartKratix(Protocol):
 
 
 @pytest.fixture
-def start_kratix(kube_client: kubernetes.client.ApiClient) -> Iterator[StartKratix]:
-    """Start a Kratix simulator (``era=``, ``timings=``); fails the test on its errors."""
+def start_kratix(kube: KubeApiServer, kube_client: kubernetes.client.ApiClient) -> Iterator[StartKratix]:
+    """Start a Kratix simulator (``era=``, ``timings=``); fails the test on its errors. It runs the
+    project's pipelines as processes when .venv-pipelines is there, their output in the Pods' logs."""
     started: list[KratixSimulator] = []
 
     def start(*, era: Era = Era.CURRENT, timings: Timings = FAST_KRATIX) -> KratixSimulator:
-        simulator = KratixSimulator(kube_client, era=era, timings=timings).start()
+        simulator = KratixSimulator(kube_client, era=era, timings=timings, pod_logs=kube.emulator.pod_logs)
+        simulator.start()
         started.append(simulator)
         return simulator
 
@@ -174,6 +176,21 @@ def start_kratix(kube_client: kubernetes.client.ApiClient) -> Iterator[StartKrat
     for simulator in started:
         simulator.stop()
         assert simulator.errors == []
+
+
+@pytest.fixture(scope="session")
+def pipelines_python() -> Path:
+    """The interpreter of the Promises' pipelines (.venv-pipelines, ``make pipelines-venv``); tests
+    that need it skip with one line without it, except under CI=true, where they fail."""
+    python = REPO / ".venv-pipelines" / "bin" / "python"
+    if not python.exists():
+        message = (
+            f"no {python.parents[1]}: run `make pipelines-venv` for the tests of the Promises' pipelines"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return python
 
 
 # --- Port emulator ---

@@ -142,6 +142,7 @@ def sandbox(*, era: Era, speed: float, spec_path: Path | None = None) -> Iterato
         kratix = KratixSimulator(
             api_client,
             era=era,
+            pod_logs=kube.emulator.pod_logs,
             timings=Timings(
                 pickup=0.3 / speed, pipeline=1.0 / speed, works=0.5 / speed, delete_pipeline=1.0 / speed
             ),
@@ -276,6 +277,7 @@ def run_sandbox(
         say(f"  intake          {intake.url}/webhook")
         say(f"  console         {pieces['console'].url}  (open it in a browser: actions, runs, catalog)")
         say(f"  Port emulator: {port.spec_note}")
+        say(f"  Kratix: {pieces['kratix'].pipelines_note}")
         say("✓ marks a run that ended as the scenario expects (some are meant to fail), ✗ one that did not.")
         say()
         results = [

@@ -121,9 +121,9 @@ def pipeline_succeeded(
     written: Mapping[str, Any],
     now: str,
 ) -> Status:
-    """The status-writer container merges the pipeline's status.yaml; the last one closes the workflow."""
-    new = copy.deepcopy(dict(status))
-    new.update({key: copy.deepcopy(value) for key, value in written.items() if key != "kratix"})
+    """The status-writer container merges the pipeline's status.yaml (its keys win, but ``kratix``,
+    which is refused; ``conditions`` merge by type); the last pipeline closes the workflow."""
+    new = merge_written(status, written)
     last = index == len(pipelines) - 1
     if last and new.get("message") == "Pending":
         new["message"] = "Resource requested"
@@ -144,6 +144,23 @@ def pipeline_succeeded(
     if era is Era.CURRENT:
         new["workflowsSucceeded"] = index + 1
         _set_phase(new, index, "Succeeded", now=now)
+    return new
+
+
+def merge_written(status: Mapping[str, Any], written: Mapping[str, Any]) -> Status:
+    """What Kratix's status-writer makes of a pipeline's status.yaml over the request's status."""
+    new = copy.deepcopy(dict(status))
+    for key, value in written.items():
+        if key == "conditions" and isinstance(value, list):
+            conditions = new.setdefault("conditions", [])
+            for condition in value:
+                kinds = [c.get("type") for c in conditions]
+                if condition.get("type") in kinds:
+                    conditions[kinds.index(condition.get("type"))] = copy.deepcopy(condition)
+                else:
+                    conditions.append(copy.deepcopy(condition))
+        elif key != "kratix":
+            new[key] = copy.deepcopy(value)
     return new
 
 

@@ -6,6 +6,12 @@ and finalizes new requests, runs their configure pipelines as Jobs that succeed,
 suspend, schedules Works, re-runs finished workflows on an interval, and runs deletion through
 its finalizers. The status it writes at each step comes from :mod:`.eras`.
 
+The project's own pipelines (deploy/kratix/pipelines) run as local processes under Kratix's
+contract (:mod:`.pipeline_process`) when their interpreter (.venv-pipelines) is there: what
+they write becomes the request's status, workflow control and Works, their output the pipeline
+Pod's log. Other pipelines, or all of them without that interpreter, are simulated in-process
+(:func:`.behaviour.pipeline_status`). The Jobs, Pods and Works are :mod:`.workflow_objects`.
+
 One worker thread applies every step in order, so the simulated cluster changes one write at a
 time, as it does under Kratix; watch threads only feed it events.
 """
@@ -13,20 +19,17 @@ time, as it does under Kratix; watch threads only feed it events.
 from __future__ import annotations
 
 import datetime
-import heapq
 import itertools
 import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import kubernetes
-import urllib3
-from kubernetes.client import ApiException
 
 from port_bridge.kratix.promise import (
     PROMISE_GROUP,
@@ -39,44 +42,30 @@ from port_bridge.kube.objects import KubeObjects, Resource
 from port_bridge_sandbox.kratix import eras
 from port_bridge_sandbox.kratix.behaviour import Behaviour, Rule, Rules, Timings, pipeline_status
 from port_bridge_sandbox.kratix.eras import Era
+from port_bridge_sandbox.kratix.local_pipelines import LocalPipelines
+from port_bridge_sandbox.kratix.pipeline_process import (
+    PipelineContext,
+    PipelineResult,
+)
+from port_bridge_sandbox.kratix.worker import StepWorker
+from port_bridge_sandbox.kratix.workflow import (
+    FINALIZERS,
+    PAUSED_LABEL,
+    PROMISE_NAME_LABEL,
+    SUSPENDED_LABEL,
+    RequestKey,
+    Workflow,
+    iso,
+    now,
+)
+from port_bridge_sandbox.kratix.workflow_objects import PodLogSink, WorkflowObjects
 
 log = logging.getLogger(__name__)
 
-PROMISE_NAME_LABEL = "kratix.io/promise-name"
-PAUSED_LABEL = "kratix.io/paused"
-SUSPENDED_LABEL = "kratix.io/workflow-suspended"
-_FINALIZERS = ("kratix.io/work-cleanup", "kratix.io/workflows-cleanup", "kratix.io/delete-workflows")
-FINALIZERS = {
-    Era.LEGACY: _FINALIZERS,
-    Era.Y2024: _FINALIZERS,
-    Era.CURRENT: (*_FINALIZERS, "kratix.io/resource-binding-cleanup"),
-}
 PROMISES = Resource(PROMISE_GROUP, PROMISE_VERSION, PROMISE_PLURAL, namespaced=False)
-JOBS = Resource("batch", "v1", "jobs")
-
-RequestKey = tuple[str, str, str]  # promise, namespace, name
-
-
-@dataclass
-class _Workflow:
-    """Where one request's configure (or delete) workflow stands; Kratix keeps this in Jobs."""
-
-    generation: int
-    token: int
-    stage: str = "pickup"  # pickup, running, works, done, failed, hung, suspended, deleting, delete-failed
-    index: int = 0
-    job: str | None = None
-
-
-@dataclass(order=True)
-class _Task:
-    due: float
-    sequence: int
-    run: Callable[[], None] = field(compare=False)
-
-
-def _now() -> str:
-    return datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+REPO = Path(__file__).resolve().parents[3]
+PIPELINES_DIR = REPO / "deploy" / "kratix" / "pipelines"
+PIPELINES_PYTHON = REPO / ".venv-pipelines" / "bin" / "python"  # made by `make pipelines-venv`
 
 
 class KratixSimulator:
@@ -89,42 +78,51 @@ class KratixSimulator:
         era: Era = Era.CURRENT,
         timings: Timings | None = None,
         watch_timeout: int = 1,
+        pipelines_python: Path | None = PIPELINES_PYTHON,
+        pipelines_dir: Path = PIPELINES_DIR,
+        pipeline_timeout: float = 120.0,
+        pod_logs: PodLogSink | None = None,
     ) -> None:
+        """``pipelines_python`` runs the project's pipelines (None, or a path that is not there:
+        simulate them); ``pod_logs`` (the emulator's ``pod_logs``) receives their output."""
         self.era, self.timings = era, timings or Timings()
+        self._local = LocalPipelines(pipelines_python, pipelines_dir=pipelines_dir, timeout=pipeline_timeout)
         self.rules = Rules()
-        self.errors: list[BaseException] = []
         # When (``time.time()``) each request (promise, namespace, name) last finished its workflow:
         # taken as soon as the write that makes Kratix's final condition true (Reconciled in the
         # current era, the configure workflow's completion before) has been answered. Benchmarks
         # time what follows from it (bench/follow.py); a request that never finishes has no entry.
         self.milestones: dict[RequestKey, float] = {}
         self._objects = KubeObjects(api_client)
-        self._watch_timeout = watch_timeout
+        self._worker = StepWorker(self._objects, watch_timeout=watch_timeout)
+        self.errors = self._worker.errors
+        self._cluster = WorkflowObjects(self._objects, era, pod_logs=pod_logs)
         self._promises: dict[str, PromiseApi] = {}
         self._promise_versions: dict[str, str | None] = {}
         self._available: dict[str, bool] = {}
         self._watchers: dict[str, threading.Event] = {}
-        self._workflows: dict[RequestKey, _Workflow] = {}
-        self._tasks: list[_Task] = []
+        self._workflows: dict[RequestKey, Workflow] = {}
         self._sequence = itertools.count()
-        self._wake = threading.Condition()
-        self._stopping = threading.Event()
-        self._worker: threading.Thread | None = None
 
     # -- Control -------------------------------------------------------------------------------
 
     def start(self) -> Self:
-        self._worker = threading.Thread(target=self._work, name="kratix-simulator", daemon=True)
         self._worker.start()
-        self._start_watch("promises", PROMISES, self._on_promise)
+        self._watchers["promises"] = self._worker.watch("promises", PROMISES, self._on_promise)
         return self
 
+    @property
+    def runs_pipelines(self) -> bool:
+        """The project's pipelines run as processes (else they are simulated in-process)."""
+        return self._local.runs
+
+    @property
+    def pipelines_note(self) -> str:
+        return self._local.note
+
     def stop(self) -> None:
-        self._stopping.set()
-        with self._wake:
-            self._wake.notify_all()
-        if self._worker is not None:
-            self._worker.join(5)
+        self._local.stop()
+        self._worker.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -147,82 +145,11 @@ class KratixSimulator:
 
     def set_promise_available(self, promise: str, available: bool) -> None:
         """Make a Promise (un)available, as when its required Promises come and go."""
-        self._submit(lambda: self._apply_availability(promise, available))
+        self._worker.submit(lambda: self._apply_availability(promise, available))
 
     def rerun(self, promise: str, namespace: str, name: str) -> None:
         """Re-run a request's configure workflow now, as the periodic reconciliation would."""
-        self._submit(lambda: self._rerun((promise, namespace, name), token=None))
-
-    # -- The worker ----------------------------------------------------------------------------
-
-    def _submit(self, run: Callable[[], None], *, delay: float = 0.0) -> None:
-        with self._wake:
-            heapq.heappush(self._tasks, _Task(time.monotonic() + delay, next(self._sequence), run))
-            self._wake.notify()
-
-    def _work(self) -> None:
-        while True:
-            with self._wake:
-                while not self._stopping.is_set() and (
-                    not self._tasks or self._tasks[0].due > time.monotonic()
-                ):
-                    self._wake.wait(None if not self._tasks else self._tasks[0].due - time.monotonic())
-                if self._stopping.is_set():
-                    return
-                task = heapq.heappop(self._tasks)
-            try:
-                task.run()
-            except ApiException as error:
-                if error.status == 409:
-                    self._submit(task.run, delay=0.01)
-                elif error.status == 404:  # usually the request went away under us: nothing to do
-                    log.debug("kratix simulator step found nothing: %s", error.body)
-                else:
-                    self._record(error)
-            except Exception as error:
-                self._record(error)
-
-    def _record(self, error: BaseException) -> None:
-        if not self._stopping.is_set():
-            log.exception("kratix simulator step failed", exc_info=error)
-            self.errors.append(error)
-
-    def _start_watch(
-        self, name: str, resource: Resource, handle: Callable[[str, dict[str, Any]], None]
-    ) -> None:
-        stop = self._watchers[name] = threading.Event()
-
-        def deliver(kind: str, obj: dict[str, Any]) -> Callable[[], None]:
-            return lambda: handle(kind, obj)
-
-        def watch() -> None:
-            resource_version: str | None = None
-            while not (stop.is_set() or self._stopping.is_set()):
-                try:
-                    for event in self._objects.watch(
-                        resource, resource_version=resource_version, timeout_seconds=self._watch_timeout
-                    ):
-                        obj = event["object"]
-                        resource_version = obj["metadata"]["resourceVersion"]
-                        if event["type"] in ("ADDED", "MODIFIED", "DELETED"):
-                            self._submit(deliver(event["type"], obj))
-                        if stop.is_set():
-                            return
-                except ApiException as error:
-                    if error.status == 410:
-                        resource_version = None
-                    else:
-                        time.sleep(0.05)
-                except (
-                    urllib3.exceptions.HTTPError,
-                    OSError,
-                ):  # the API server went away; retry unless stopping
-                    time.sleep(0.05)
-                except Exception as error:
-                    self._record(error)
-                    return
-
-        threading.Thread(target=watch, name=f"kratix-watch-{name}", daemon=True).start()
+        self._worker.submit(lambda: self._rerun((promise, namespace, name), token=None))
 
     # -- Promises --------------------------------------------------------------------------------
 
@@ -238,12 +165,13 @@ class KratixSimulator:
         except PromiseWithoutApi:
             return
         self._promises[name] = api
+        self._local.learn(promise)
         self._promise_versions[name] = (promise["metadata"].get("labels") or {}).get(
             "kratix.io/promise-version"
         )
         self._write_promise_status(promise, api)
         if f"requests/{name}" not in self._watchers:
-            self._start_watch(
+            self._watchers[f"requests/{name}"] = self._worker.watch(
                 f"requests/{name}", _requests(api), lambda kind, obj: self._on_request(api.promise, kind, obj)
             )
 
@@ -251,7 +179,7 @@ class KratixSimulator:
         available = self._available.get(api.promise, True)
         status = promise.get("status") or {}
         new = eras.promise_status(
-            self.era, status, kind=api.kind, api_version=api.api_version, available=available, now=_now()
+            self.era, status, kind=api.kind, api_version=api.api_version, available=available, now=now()
         )
         if new != status:
             self._objects.patch_status(PROMISES, api.promise, {"status": new})
@@ -275,7 +203,7 @@ class KratixSimulator:
             self._workflows.pop(key, None)
             return
         if metadata.get("deletionTimestamp"):
-            self._begin_delete(api, key)
+            self._begin_delete(api, key, request)
             return
         labels, finalizers = metadata.get("labels") or {}, metadata.get("finalizers") or []
         missing = [finalizer for finalizer in FINALIZERS[self.era] if finalizer not in finalizers]
@@ -287,12 +215,12 @@ class KratixSimulator:
             )
             return  # the next event carries on from the labelled request
         status = request.get("status") or {}
-        now = _now()
+        moment = now()
         if self.era is Era.CURRENT and labels.get(PAUSED_LABEL) == "true":
-            self._write_status(api, key, status, eras.paused(status, now=now))
+            self._write_status(api, key, status, eras.paused(status, now=moment))
             return
         available = self._available.get(promise, True)
-        availability = eras.promise_availability(self.era, status, available=available, now=now)
+        availability = eras.promise_availability(self.era, status, available=available, now=moment)
         status = self._write_status(api, key, status, availability)
         if not available:
             return
@@ -302,17 +230,27 @@ class KratixSimulator:
             return
         workflow = self._workflows.get(key)
         if workflow is not None and workflow.generation == generation:
+            self._resume_if_unsuspended(api, key, workflow)
             return
-        self._workflows[key] = workflow = _Workflow(generation=generation, token=next(self._sequence))
+        self._workflows[key] = workflow = Workflow(generation=generation, token=next(self._sequence))
         if "workflows" not in status:
             self._write_status(
-                api, key, status, eras.first_reconcile(self.era, status, api.configure_pipelines, now=now)
+                api, key, status, eras.first_reconcile(self.era, status, api.configure_pipelines, now=moment)
             )
         self._schedule(key, workflow, self.timings.pickup)
 
-    def _schedule(self, key: RequestKey, workflow: _Workflow, delay: float) -> None:
+    def _resume_if_unsuspended(self, api: PromiseApi, key: RequestKey, workflow: Workflow) -> None:
+        """Someone removed the suspension label: the suspended pipeline runs again. The request is
+        read afresh, as an event queued before the label was set says nothing about it now."""
+        if workflow.stage == "suspended":
+            labels = self._get(api, key)["metadata"].get("labels") or {}
+            if labels.get(SUSPENDED_LABEL) != "true":
+                workflow.stage = "pickup"
+                self._schedule(key, workflow, self.timings.pickup)
+
+    def _schedule(self, key: RequestKey, workflow: Workflow, delay: float) -> None:
         token = workflow.token
-        self._submit(lambda: self._advance(key, token), delay=delay)
+        self._worker.submit(lambda: self._advance(key, token), delay=delay)
 
     def _advance(self, key: RequestKey, token: int) -> None:
         workflow, api = self._workflows.get(key), self._promises.get(key[0])
@@ -328,6 +266,7 @@ class KratixSimulator:
         step = {
             "pickup": self._start_pipeline,
             "running": self._finish_pipeline,
+            "retrying": self._retry_pipeline,
             "works": self._schedule_works,
             "done": lambda *_: self._rerun(key, token=token),
             "failed": lambda *_: self._rerun(key, token=token),
@@ -336,56 +275,86 @@ class KratixSimulator:
         if step is not None:
             step(api, key, workflow, request, behaviour)
 
+    def _launch(
+        self, api: PromiseApi, key: RequestKey, workflow: Workflow, request: dict[str, Any], *, action: str
+    ) -> bool:
+        """Run the pipeline's process when it is one of the project's; its result comes back to
+        the worker once it ended and the simulated run's time went by. False: simulate it instead."""
+        job, token, stage, index = workflow.job, workflow.token, workflow.stage, workflow.index
+        pipeline = api.configure_pipelines[index] if action == "configure" else api.delete_pipelines[index]
+        return self._local.launch(
+            PipelineContext(key[0], pipeline, action, request, plural=api.plural),
+            index,
+            output=lambda container, text: self._cluster.write_log(job, container, text),
+            exited=lambda container, code: self._cluster.container_exited(job, container, code),
+            minimum=self.timings.pipeline if action == "configure" else self.timings.delete_pipeline,
+            done=lambda result: self._worker.submit(lambda: self._completed(key, token, stage, result)),
+            failed=self._worker.record,
+        )
+
+    def _completed(self, key: RequestKey, token: int, stage: str, result: PipelineResult) -> None:
+        workflow = self._workflows.get(key)
+        if workflow is not None and workflow.token == token and workflow.stage == stage:
+            workflow.result = result
+            self._advance(key, token)
+
     def _start_pipeline(
         self,
         api: PromiseApi,
         key: RequestKey,
-        workflow: _Workflow,
+        workflow: Workflow,
         request: dict[str, Any],
         behaviour: Behaviour,
     ) -> None:
         pipelines, status = api.configure_pipelines, request.get("status") or {}
-        workflow.job = self._create_job(api, key, pipelines[workflow.index], "configure")
-        self._write_status(
-            api, key, status, eras.pipeline_started(self.era, status, pipelines, workflow.index, now=_now())
+        containers = self._local.containers(key[0], "configure", workflow.index)
+        workflow.job = self._cluster.create_job(
+            key, pipelines[workflow.index], "configure", containers=containers
         )
+        started = eras.pipeline_started(self.era, status, pipelines, workflow.index, now=now())
+        request = {**request, "status": self._write_status(api, key, status, started)}
         if behaviour.configure == "hang" and workflow.index == behaviour.pipeline_index:
             workflow.stage = "hung"  # e.g. ImagePullBackOff: the Job never fails, Kratix never says so
             return
         workflow.stage = "running"
-        self._schedule(key, workflow, self.timings.pipeline)
+        injected = behaviour.configure in ("fail", "suspend") and workflow.index == behaviour.pipeline_index
+        if injected or not self._launch(api, key, workflow, request, action="configure"):
+            self._schedule(key, workflow, self.timings.pipeline)
 
     def _finish_pipeline(
         self,
         api: PromiseApi,
         key: RequestKey,
-        workflow: _Workflow,
+        workflow: Workflow,
         request: dict[str, Any],
         behaviour: Behaviour,
     ) -> None:
         pipelines, status, index = api.configure_pipelines, request.get("status") or {}, workflow.index
-        now = _now()
-        if behaviour.configure == "fail" and index == behaviour.pipeline_index:
-            self._finish_job(key, workflow.job, succeeded=False)
-            self._write_status(
-                api, key, status, eras.pipeline_failed(self.era, status, pipelines, index, now=now)
-            )
-            workflow.stage = "failed"
-            if self.era is Era.CURRENT and self.timings.reconcile_interval:  # reconcileAfterFailure
-                self._schedule(key, workflow, self.timings.reconcile_interval)
+        result, workflow.result = workflow.result, None
+        injected = index == behaviour.pipeline_index
+        if (behaviour.configure == "fail" and injected) or (result is not None and not result.succeeded):
+            self._fail_pipeline(api, key, workflow, status, result)
             return
-        if behaviour.configure == "suspend" and index == behaviour.pipeline_index and self.era is Era.CURRENT:
-            self._patch(api, key, {"metadata": {"labels": {SUSPENDED_LABEL: "true"}}})
-            suspended = eras.suspended(
-                status, index, message=behaviour.suspend_message, next_retry_at=None, attempts=1, now=now
-            )
-            self._write_status(api, key, status, suspended)
-            workflow.stage = "suspended"
-            return
-        self._finish_job(key, workflow.job, succeeded=True)
         last = index == len(pipelines) - 1
-        written = pipeline_status(key[0], request, behaviour) if last else {}
-        succeeded = eras.pipeline_succeeded(self.era, status, pipelines, index, written=written, now=now)
+        if result is not None:  # status.yaml, then what a test adds over it
+            written = {**(result.status or {}), **((behaviour.status or {}) if last else {})}
+        else:
+            written = pipeline_status(key[0], request, behaviour) if last else {}
+        control = result.control if result is not None and self.era is Era.CURRENT else None
+        if behaviour.configure == "suspend" and injected and self.era is Era.CURRENT:
+            self._suspend(api, key, workflow, status, message=behaviour.suspend_message, retry_after=None)
+            return
+        if control is not None and (control.suspend or control.retry_after is not None):
+            self._cluster.finish_job(workflow.job, succeeded=True)
+            status = self._write_status(api, key, status, eras.merge_written(status, written))
+            message = control.message or "Workflow suspended"
+            self._suspend(api, key, workflow, status, message=message, retry_after=control.retry_after)
+            return
+        workflow.attempts = 0
+        if result is not None and (work := self._cluster.write_work(key, pipelines[index], result)):
+            workflow.works.append(work)
+        self._cluster.finish_job(workflow.job, succeeded=True)
+        succeeded = eras.pipeline_succeeded(self.era, status, pipelines, index, written=written, now=now())
         self._write_status(api, key, status, succeeded)
         if not last:
             workflow.index, workflow.stage = index + 1, "pickup"
@@ -404,25 +373,83 @@ class KratixSimulator:
         else:
             self._finish_workflow(key, workflow)
 
+    def _fail_pipeline(
+        self,
+        api: PromiseApi,
+        key: RequestKey,
+        workflow: Workflow,
+        status: dict[str, Any],
+        result: PipelineResult | None,
+    ) -> None:
+        if result is not None and result.problem:
+            self._cluster.write_log(workflow.job, "status-writer", result.problem + "\n")
+        self._cluster.finish_job(workflow.job, succeeded=False)
+        failed = eras.pipeline_failed(self.era, status, api.configure_pipelines, workflow.index, now=now())
+        self._write_status(api, key, status, failed)
+        workflow.stage = "failed"
+        if self.era is Era.CURRENT and self.timings.reconcile_interval:  # reconcileAfterFailure
+            self._schedule(key, workflow, self.timings.reconcile_interval)
+
+    def _suspend(
+        self,
+        api: PromiseApi,
+        key: RequestKey,
+        workflow: Workflow,
+        status: dict[str, Any],
+        *,
+        message: str,
+        retry_after: float | None,
+    ) -> None:
+        """Workflow control: the pipeline suspended the workflow, or asked to run again later."""
+        self._patch(api, key, {"metadata": {"labels": {SUSPENDED_LABEL: "true"}}})
+        workflow.attempts += 1
+        moment = datetime.datetime.now(tz=datetime.UTC)
+        retry_at = None if retry_after is None else iso(moment + datetime.timedelta(seconds=retry_after))
+        suspended = eras.suspended(
+            status,
+            workflow.index,
+            message=message,
+            next_retry_at=retry_at,
+            attempts=workflow.attempts,
+            now=iso(moment),
+        )
+        self._write_status(api, key, status, suspended)
+        workflow.stage = "suspended" if retry_after is None else "retrying"
+        if retry_after is not None:
+            self._schedule(key, workflow, retry_after)
+
+    def _retry_pipeline(
+        self,
+        api: PromiseApi,
+        key: RequestKey,
+        workflow: Workflow,
+        request: dict[str, Any],
+        behaviour: Behaviour,
+    ) -> None:
+        self._patch(api, key, {"metadata": {"labels": {SUSPENDED_LABEL: None}}})
+        self._start_pipeline(api, key, workflow, self._get(api, key), behaviour)
+
     def _schedule_works(
         self,
         api: PromiseApi,
         key: RequestKey,
-        workflow: _Workflow,
+        workflow: Workflow,
         request: dict[str, Any],
         behaviour: Behaviour,
     ) -> None:
         status = request.get("status") or {}
-        work = f"{key[0]}-{key[2]}-{api.configure_pipelines[-1]}-{secrets.token_hex(2)}"
-        self._write_status(
-            api, key, status, eras.works_result(status, behaviour.works, work=work, now=_now())
+        work = (
+            " ".join(workflow.works)
+            or f"{key[0]}-{key[2]}-{api.configure_pipelines[-1]}-{secrets.token_hex(2)}"
         )
+        self._cluster.mark_works(key[1], workflow.works, behaviour.works)
+        self._write_status(api, key, status, eras.works_result(status, behaviour.works, work=work, now=now()))
         if behaviour.works == "succeed":
             self._finish_workflow(key, workflow)
         else:
             workflow.stage = "works-" + behaviour.works
 
-    def _finish_workflow(self, key: RequestKey, workflow: _Workflow) -> None:
+    def _finish_workflow(self, key: RequestKey, workflow: Workflow) -> None:
         self.milestones[key] = time.time()  # the final status write has just returned
         workflow.stage = "done"
         if self.timings.reconcile_interval:
@@ -435,48 +462,57 @@ class KratixSimulator:
         if workflow.stage not in ("done", "failed"):
             return
         workflow.stage, workflow.index, workflow.token = "pickup", 0, next(self._sequence)
+        workflow.works = []
         self._schedule(key, workflow, 0.0)
 
     # -- Deletion --------------------------------------------------------------------------------
 
-    def _begin_delete(self, api: PromiseApi, key: RequestKey) -> None:
+    def _begin_delete(self, api: PromiseApi, key: RequestKey, request: dict[str, Any]) -> None:
         workflow = self._workflows.get(key)
         if workflow is not None and workflow.stage in ("deleting", "delete-failed"):
             return
-        workflow = self._workflows[key] = _Workflow(
+        workflow = self._workflows[key] = Workflow(
             generation=-1, token=next(self._sequence), stage="deleting"
         )
-        if api.delete_pipelines:
-            workflow.job = self._create_job(api, key, api.delete_pipelines[0], "delete")
-            self._schedule(key, workflow, self.timings.delete_pipeline)
-        else:
+        if not api.delete_pipelines:
             self._schedule(key, workflow, self.timings.pickup)
+            return
+        containers = self._local.containers(key[0], "delete", 0)
+        workflow.job = self._cluster.create_job(key, api.delete_pipelines[0], "delete", containers=containers)
+        failing = self.rules.behaviour_for(*key).delete == "fail"
+        if failing or not self._launch(api, key, workflow, request, action="delete"):
+            self._schedule(key, workflow, self.timings.delete_pipeline)
 
     def _finish_delete(
         self,
         api: PromiseApi,
         key: RequestKey,
-        workflow: _Workflow,
+        workflow: Workflow,
         request: dict[str, Any],
         behaviour: Behaviour,
     ) -> None:
-        if api.delete_pipelines and behaviour.delete == "fail":
-            self._finish_job(key, workflow.job, succeeded=False)
+        result, workflow.result = workflow.result, None
+        if api.delete_pipelines and (
+            behaviour.delete == "fail" or (result is not None and not result.succeeded)
+        ):
+            if result is not None and result.problem:
+                self._cluster.write_log(workflow.job, "status-writer", result.problem + "\n")
+            self._cluster.finish_job(workflow.job, succeeded=False)
             status = request.get("status") or {}
-            self._write_status(api, key, status, eras.delete_failed(self.era, status, now=_now()))
+            self._write_status(api, key, status, eras.delete_failed(self.era, status, now=now()))
             workflow.stage = (
                 "delete-failed"  # stuck on its finalizers, as in Kratix, until someone intervenes
             )
             return
-        if workflow.job:
-            self._finish_job(key, workflow.job, succeeded=True)
+        self._cluster.finish_job(workflow.job, succeeded=True)
         finalizers = request["metadata"].get("finalizers") or []
         self._patch(
             api,
             key,
             {"metadata": {"finalizers": [f for f in finalizers if f != "kratix.io/delete-workflows"]}},
         )
-        self._delete_jobs(key)
+        self._cluster.delete_works(key)
+        self._cluster.delete_jobs(key)
         remaining = [f for f in finalizers if f not in FINALIZERS[self.era]]
         self._patch(api, key, {"metadata": {"finalizers": remaining}})
         self._workflows.pop(key, None)
@@ -495,47 +531,6 @@ class KratixSimulator:
         if new != old:
             self._objects.patch_status(_requests(api), key[2], {"status": dict(new)}, namespace=key[1])
         return dict(new)
-
-    def _create_job(self, api: PromiseApi, key: RequestKey, pipeline: str, action: str) -> str:
-        promise, namespace, name = key
-        job_name = f"kratix-{promise}-{name}-{pipeline}"[:57].rstrip("-.") + "-" + secrets.token_hex(3)[:5]
-        labels = eras.job_labels(self.era, promise=promise, request=name, pipeline=pipeline, action=action)
-        manifest = {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {"name": job_name, "namespace": namespace, "labels": labels},
-            "spec": {"backoffLimit": 6, "template": {"metadata": {"labels": labels}}},
-        }
-        self._objects.create(JOBS, manifest, namespace=namespace)
-        self._objects.patch_status(
-            JOBS, job_name, {"status": {"active": 1, "startTime": _now()}}, namespace=namespace
-        )
-        return job_name
-
-    def _finish_job(self, key: RequestKey, job: str | None, *, succeeded: bool) -> None:
-        if job is None:
-            return
-        now = _now()
-        status: dict[str, Any]
-        if succeeded:
-            complete = {"type": "Complete", "status": "True", "lastTransitionTime": now}
-            status = {"active": None, "succeeded": 1, "completionTime": now, "conditions": [complete]}
-        else:
-            failed = {
-                "type": "Failed",
-                "status": "True",
-                "reason": "BackoffLimitExceeded",
-                "message": "Job has reached the specified backoff limit",
-                "lastTransitionTime": now,
-            }
-            status = {"active": None, "failed": 7, "conditions": [failed]}
-        self._objects.patch_status(JOBS, job, {"status": status}, namespace=key[1])
-
-    def _delete_jobs(self, key: RequestKey) -> None:
-        promise, namespace, name = key
-        selector = f"kratix.io/promise-name={promise},kratix.io/resource-name={name}"
-        for job in self._objects.list(JOBS, namespace=namespace, label_selector=selector)["items"]:
-            self._objects.delete(JOBS, job["metadata"]["name"], namespace=namespace)
 
 
 def _requests(api: PromiseApi) -> Resource:
