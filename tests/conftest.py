@@ -157,17 +157,31 @@ FAST_KRATIX = Timings(pickup=0.005, pipeline=0.02, works=0.01, delete_pipeline=0
 
 
 class StartKratix(Protocol):
-    def __call__(self, *, era: Era = ..., timings: Timings = ...) -> KratixSimulator: ...
+    def __call__(
+        self, *, era: Era = ..., timings: Timings = ..., pipelines: bool = ...
+    ) -> KratixSimulator: ...
 
 
 @pytest.fixture
-def start_kratix(kube: KubeApiServer, kube_client: kubernetes.client.ApiClient) -> Iterator[StartKratix]:
-    """Start a Kratix simulator (``era=``, ``timings=``); fails the test on its errors. It runs the
-    project's pipelines as processes when .venv-pipelines is there, their output in the Pods' logs."""
+def start_kratix(
+    kube: KubeApiServer, kube_client: kubernetes.client.ApiClient, request: pytest.FixtureRequest
+) -> Iterator[StartKratix]:
+    """Start a Kratix simulator (``era=``, ``timings=``); fails the test on its errors.
+
+    Its pipelines are simulated in-process, on the test's own timings, unless ``pipelines=True``:
+    then the project's pipelines run as processes (.venv-pipelines; see ``pipelines_python``), their
+    output in the Pods' logs. Tests of timing-sensitive bridge behaviour keep to the simulated ones
+    (a pipeline process takes 1 to 5 s on this machine under load); the pipelines' own tests, the
+    demo and the browser test run the real ones."""
     started: list[KratixSimulator] = []
 
-    def start(*, era: Era = Era.CURRENT, timings: Timings = FAST_KRATIX) -> KratixSimulator:
-        simulator = KratixSimulator(kube_client, era=era, timings=timings, pod_logs=kube.emulator.pod_logs)
+    def start(
+        *, era: Era = Era.CURRENT, timings: Timings = FAST_KRATIX, pipelines: bool = False
+    ) -> KratixSimulator:
+        python = request.getfixturevalue("pipelines_python") if pipelines else None
+        simulator = KratixSimulator(
+            kube_client, era=era, timings=timings, pod_logs=kube.emulator.pod_logs, pipelines_python=python
+        )
         simulator.start()
         started.append(simulator)
         return simulator
@@ -482,6 +496,7 @@ class MakeBridge(Protocol):
         actions: dict[str, ActionConfig] | None = None,
         era: Era = ...,
         timings: Timings = ...,
+        pipelines: bool = ...,
         **controller_settings: object,
     ) -> Bridge: ...
 
@@ -496,7 +511,8 @@ def make_bridge(
     start_kratix: StartKratix,
     start_controller: StartController,
 ) -> Iterator[MakeBridge]:
-    """A bridge with its own ``actions``, Kratix ``era`` and ``timings`` (controller settings as keywords)."""
+    """A bridge with its own ``actions``, Kratix ``era``, ``timings`` and ``pipelines`` (real pipeline
+    processes, see ``start_kratix``); controller settings as keywords."""
     servers: list[WsgiThread] = []
 
     def make(
@@ -504,12 +520,13 @@ def make_bridge(
         actions: dict[str, ActionConfig] | None = None,
         era: Era = Era.CURRENT,
         timings: Timings = FAST_KRATIX,
+        pipelines: bool = False,
         **controller_settings: object,
     ) -> Bridge:
         configured = actions or project_actions
         server = WsgiThread(create_app(bridge_settings, api_client=kube_client, actions=configured)).start()
         servers.append(server)
-        kratix = start_kratix(era=era, timings=timings)
+        kratix = start_kratix(era=era, timings=timings, pipelines=pipelines)
         start_controller(actions=configured, **controller_settings)
         return Bridge(port, server, cluster, kratix)
 

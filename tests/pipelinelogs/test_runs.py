@@ -359,3 +359,17 @@ def test_a_run_that_times_out_still_shows_what_its_pipeline_said(
     mine = [line for line in port_logs(port_api, run_id) if line.startswith(MINE)]
     # the last line is unfinished: at the end it is shown as it is
     assert mine == [f"{MINE} waiting for the cloud provider", f"{MINE} still wait"]
+
+
+def test_the_projects_real_pipeline_prints_into_the_port_run(
+    make_bridge: MakeBridge, port_api: PortApi, pipelines_python: object
+) -> None:
+    """End to end with the Promise's own pipeline process: what it prints is what the developer reads."""
+    bridge = make_bridge(pipelines=True, pipeline_log_poll_seconds=0.2)
+    assert bridge.kratix is not None and bridge.kratix.runs_pipelines
+    run_id = bridge.click("create-postgresql", ORDERS)
+    run = bridge.finished(run_id, timeout=120)
+    assert run.status == "SUCCESS", run.summary
+    printed = [line for line in port_logs(port_api, run_id) if line.startswith(f"[{PIPELINE}")]
+    assert any("postgresql.yaml" in line for line in printed), printed
+    assert run.refusals == []

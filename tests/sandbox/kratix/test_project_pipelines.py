@@ -43,7 +43,7 @@ def test_a_project_pipeline_leaves_what_it_writes(
     kube_client: kubernetes.client.ApiClient,
     promises: dict[str, dict[str, Any]],
 ) -> None:
-    kratix = start_kratix()
+    kratix = start_kratix(pipelines=True)
     assert kratix.runs_pipelines
     objects = CustomObjectsApi(kube_client)
     objects.create_cluster_custom_object("platform.kratix.io", "v1alpha1", "promises", promises[name])
