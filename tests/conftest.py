@@ -41,6 +41,10 @@ SHARED_MISSING = (
 )
 
 
+# What the skips for want of ../shared say, wherever they come from (fixtures, the oracles' loaders).
+_SHARED_SKIP_MARKS = (SHARED_MISSING, "reference data not found")
+
+
 def _shared() -> Path | None:
     try:
         return locate_shared_dir()
@@ -59,7 +63,12 @@ _STARTED = time.time()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Name the artifacts this run wrote (the browser test's screenshots), even from xdist workers."""
+    """Fold every skip for want of ../shared into one line of the summary; name the artifacts this
+    run wrote (the browser test's screenshots), even from xdist workers."""
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        if isinstance(longrepr, tuple) and any(mark in str(longrepr[2]) for mark in _SHARED_SKIP_MARKS):
+            report.longrepr = (str(Path(__file__)), None, SHARED_MISSING)
     written = sorted(path for path in ARTIFACTS.glob("*") if path.stat().st_mtime >= _STARTED)
     for path in written:
         terminalreporter.write_line(f"test artifact: {path}")

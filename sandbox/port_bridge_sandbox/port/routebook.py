@@ -70,7 +70,10 @@ class OwnRoutes:
             if params is not None:
                 template = "/".join(pattern)
                 security: list[dict[str, list[str]]] = [] if template == AUTH_ROUTE else [{"bearer": []}]
-                return Operation(route_method, template, params, {"security": security})
+                # Port's spec tags the routes of the entities API "Entities" (its rate limit counts
+                # them apart): every route with a segment naming entities, and only those.
+                tags = ["Entities"] if any("entities" in segment for segment in pattern) else []
+                return Operation(route_method, template, params, {"security": security, "tags": tags})
         return None
 
     def has_operation(self, method: str, template: str) -> bool:
