@@ -250,7 +250,7 @@ def describe_catalog(port: PortEmulator, say: Callable[[str], None]) -> None:
             props = entity.get("properties") or {}
             summary = ", ".join(
                 f"{key}={props[key]}"
-                for key in ("environment", "size", "backupEnabled", "host")
+                for key in ("kratixState", "environment", "size", "backupEnabled", "host")
                 if key in props
             )
             say(f"  • {blueprint} {entity['identifier']}: {summary}" + (f"  [{levels}]" if levels else ""))
