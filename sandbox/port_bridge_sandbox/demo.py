@@ -57,6 +57,9 @@ class Click:
     entity: str | None = None
     kratix: Behaviour | None = None  # how the simulator treats this click's request (default: it works)
     promise: str | None = None  # the Promise of the request ``kratix`` applies to
+    # What the project's pipeline does for this request (e.g. refuse it), for when the sandbox has
+    # no .venv-pipelines and simulates pipelines instead of running them.
+    simulated: Behaviour | None = None
 
 
 # The sandbox gives create-namespace this timeout (its file says 15m) so the demo can show one.
@@ -85,12 +88,12 @@ SCENARIO = (
         "FAILURE",
     ),
     Click(
-        'Create Redis "cache", whose Kratix pipeline fails',
-        "create-redis",
-        {"name": "cache", "size": "small"},
+        'Create PostgreSQL "ledger" with database "template1", which its Kratix pipeline refuses',
+        "create-postgresql",
+        {"name": "ledger", "env": "dev", "teamId": "payments", "dbName": "template1"},
         "FAILURE",
-        kratix=Behaviour(configure="fail"),
-        promise="redis",
+        simulated=Behaviour(configure="fail"),
+        promise="postgresql",
     ),
     Click(
         'Create namespace "slow", whose Kratix pipeline never ends (a short timeout here)',
@@ -216,8 +219,11 @@ def play(
     kratix: KratixSimulator | None = None,
 ) -> bool:
     """Click one action as a developer would and narrate its run; whether it ended as expected."""
-    if click.kratix is not None and kratix is not None:
-        kratix.behave(click.kratix, promise=click.promise, name=str(click.inputs["name"]))
+    behaviour = click.kratix
+    if behaviour is None and kratix is not None and not kratix.runs_pipelines:
+        behaviour = click.simulated
+    if behaviour is not None and kratix is not None:
+        kratix.behave(behaviour, promise=click.promise, name=str(click.inputs["name"]))
     started = time.monotonic()
     invocation = port.invoke(click.action, inputs=click.inputs, entity=click.entity, url=webhook)
     say(f"▶ {click.title}")

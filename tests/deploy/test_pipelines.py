@@ -233,6 +233,18 @@ def test_the_postgresql_pipeline_writes_a_cluster_and_where_to_connect(
     assert status["connectionDetails"]["host"] == f"{team}-example-postgresql.{namespace}.svc.cluster.local"
 
 
+@pytest.mark.parametrize("reserved", ["template0", "template1"])
+def test_the_postgresql_pipeline_refuses_a_database_postgresql_reserves(
+    pipelines_python: Path, tmp_path: Path, reserved: str
+) -> None:
+    request = request_for("postgresql", {"dbName": reserved})
+    done, kratix = run_pipeline(pipelines_python, tmp_path, "postgresql", request)
+    assert done.returncode != 0
+    assert f"cannot create database {reserved}" in done.stderr and "request another dbName" in done.stderr
+    assert outputs(kratix) == {}
+    assert not (kratix / "metadata" / "status.yaml").exists()
+
+
 @pytest.mark.parametrize(("size", "replicas"), [("small", 1), ("large", 3)])
 def test_the_redis_pipeline_sizes_its_failover(
     pipelines_python: Path, tmp_path: Path, size: str, replicas: int

@@ -3,7 +3,8 @@
 It writes the `postgresql` (acid.zalan.do/v1) document the operator on the Destination turns into
 a database cluster, and publishes in the request's status what the marketplace pipeline does
 (the message) plus what port-bridge maps onto the Port entity: instanceName, pgVersion and
-connectionDetails (host, and where the credentials are). There is no delete pipeline: Kratix
+connectionDetails (host, and where the credentials are). A database name PostgreSQL reserves
+(template0, template1) fails the pipeline with a message saying so. There is no delete pipeline: Kratix
 deletes the request's Works, and the operator removes the cluster with its document.
 
 On Kratix the SDK's directories are /kratix/{input,output,metadata}. Elsewhere (port-bridge's
@@ -14,12 +15,15 @@ KRATIX_SDK_METADATA_DIR redirect them; Kratix never sets those.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import kratix_sdk as ks
 import yaml
 
 PG_VERSION = "16"
+# PostgreSQL creates these itself in every cluster; the operator cannot create them for a team.
+RESERVED_DATABASES = frozenset({"template0", "template1"})
 
 
 def redirect_directories() -> None:
@@ -78,6 +82,15 @@ def main() -> None:
         return
     resource = sdk.read_resource_input()
     spec = resource.get_value("spec", default={}) or {}
+    database = spec.get("dbName", "postgres")
+    if database in RESERVED_DATABASES:
+        reserved = " and ".join(sorted(RESERVED_DATABASES))
+        print(
+            f"cannot create database {database}: PostgreSQL reserves {reserved} in every cluster; "
+            "request another dbName",
+            file=sys.stderr,
+        )
+        sys.exit(1)
     document = cluster(resource.get_name(), spec)
     sdk.write_output("postgresql.yaml", yaml.safe_dump(document, sort_keys=False).encode())
     print(
