@@ -21,14 +21,7 @@ from __future__ import annotations
 
 from port_bridge_sandbox.port.errors import PortError
 from port_bridge_sandbox.port.faults import FaultRule, Faults
-from port_bridge_sandbox.port.invoker import (
-    ActionInvoker,
-    Invocation,
-    legacy_envelope,
-    port_json,
-    sign,
-    trigger_context,
-)
+from port_bridge_sandbox.port.invoker import ActionInvoker, Invocation
 from port_bridge_sandbox.port.ratelimit import RateLimiter, RateLimits
 from port_bridge_sandbox.port.recording import RecordedCall, SpecViolation
 from port_bridge_sandbox.port.runs import Run, RunLog, StatusChange
@@ -36,6 +29,7 @@ from port_bridge_sandbox.port.scorecards import evaluate_scorecard
 from port_bridge_sandbox.port.server import PortEmulator
 from port_bridge_sandbox.port.spec import PortSpec, default_spec_path
 from port_bridge_sandbox.port.templating import TemplateError, render
+from port_bridge_sandbox.port.webhook import legacy_envelope, port_json, sign, trigger_context
 
 __all__ = [
     "ActionInvoker",

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from port_bridge_sandbox.port.catalog import action_blueprint
-from port_bridge_sandbox.port.invoker import trigger_context
 from port_bridge_sandbox.port.state import PortState
 from port_bridge_sandbox.port.templating import render
+from port_bridge_sandbox.port.webhook import trigger_context
 
 MAX_WORKFLOW_INPUTS = 10
 
