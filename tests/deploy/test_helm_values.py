@@ -103,6 +103,8 @@ def test_the_values_meet_their_schema() -> None:
         ({"intake": {"replicas": 0}}, "intake.replicas"),
         ({"settings": {"logLevel": "verbose"}}, "settings.logLevel"),
         ({"settings": {"retention": "a week"}}, "settings.retention"),
+        ({"settings": {"retention": "1.5h"}}, "settings.retention"),
+        ({"settings": {"retention": "0s"}}, "settings.retention"),
         ({"image": {"digest": "latest"}}, "image.digest"),
         ({"config": {"files": {"actions/sub/x.yaml": ""}}}, "config.files"),
         ({"rbac": {"requestKinds": [{"group": "x.io", "resource": "xs"}]}}, "rbac.requestKinds.0"),
@@ -137,19 +139,23 @@ def _merged(base: Any, override: Any) -> Any:
     return override
 
 
-# The controller's values for settings with ranges, and the setting each one sets.
+# Values for settings with ranges or formats, and the setting each one sets.
 RANGED = {
-    ("catalog", "resyncSeconds"): "catalog_resync_seconds",
-    ("catalog", "deleteThreshold"): "catalog_delete_threshold",
-    ("catalog", "deleteFloor"): "catalog_delete_floor",
-    ("pipelineLogs", "maxLines"): "pipeline_log_max_lines",
-    ("pipelineLogs", "maxBytes"): "pipeline_log_max_bytes",
-    ("pipelineLogs", "pollSeconds"): "pipeline_log_poll_seconds",
+    ("controller", "catalog", "resyncSeconds"): "catalog_resync_seconds",
+    ("controller", "catalog", "deleteThreshold"): "catalog_delete_threshold",
+    ("controller", "catalog", "deleteFloor"): "catalog_delete_floor",
+    ("controller", "pipelineLogs", "maxLines"): "pipeline_log_max_lines",
+    ("controller", "pipelineLogs", "maxBytes"): "pipeline_log_max_bytes",
+    ("controller", "pipelineLogs", "pollSeconds"): "pipeline_log_poll_seconds",
+    ("settings", "retention"): "retention_seconds",
 }
 
 
-def _schema_accepts(group: str, key: str, value: Any) -> bool:
-    values = _merged(_values(), {"controller": {group: {key: value}}})
+def _schema_accepts(where: tuple[str, ...], value: Any) -> bool:
+    override: Any = value
+    for key in reversed(where):
+        override = {key: override}
+    values = _merged(_values(), override)
     return not list(jsonschema.Draft7Validator(_schema()).iter_errors(values))
 
 
@@ -175,26 +181,30 @@ def _settings_accept(field: str, value: Any) -> bool:
         st.text(max_size=5),
     ),
 )
-def test_what_the_schema_accepts_the_settings_accept(where: tuple[str, str], value: Any) -> None:
+def test_what_the_schema_accepts_the_settings_accept(where: tuple[str, ...], value: Any) -> None:
     """So `helm install` stops what would stop the pod at start (the settings may accept more)."""
-    if _schema_accepts(*where, value):
+    if _schema_accepts(where, value):
         assert _settings_accept(RANGED[where], value), (where, value)
 
 
 @pytest.mark.parametrize(
     ("where", "value"),
     [
-        (("catalog", "resyncSeconds"), value)
+        (("controller", "catalog", "resyncSeconds"), value)
         for value in (600, "600", "90s", "10m", "1h30m", "1d", "2d12h")
     ]
-    + [(("catalog", "deleteThreshold"), value) for value in ("50%", "12.5%", "100%", 0.5, 1, "0.5", ".25")]
-    + [(("catalog", "deleteFloor"), value) for value in (0, 5)]
-    + [(("pipelineLogs", "maxLines"), value) for value in (0, MAX_PIPELINE_LOG_LINES)]
-    + [(("pipelineLogs", "maxBytes"), value) for value in (1, MAX_PIPELINE_LOG_BYTES)]
-    + [(("pipelineLogs", "pollSeconds"), value) for value in (0.5, 2, 60)],
+    + [
+        (("controller", "catalog", "deleteThreshold"), value)
+        for value in ("50%", "12.5%", "100%", 0.5, 1, "0.5", ".25")
+    ]
+    + [(("controller", "catalog", "deleteFloor"), value) for value in (0, 5)]
+    + [(("controller", "pipelineLogs", "maxLines"), value) for value in (0, MAX_PIPELINE_LOG_LINES)]
+    + [(("controller", "pipelineLogs", "maxBytes"), value) for value in (1, MAX_PIPELINE_LOG_BYTES)]
+    + [(("controller", "pipelineLogs", "pollSeconds"), value) for value in (0.5, 2, 60)]
+    + [(("settings", "retention"), value) for value in ("90s", "30m", "12h", "7d", "1d12h", "86400")],
 )
-def test_the_documented_forms_and_the_bounds_pass_both(where: tuple[str, str], value: Any) -> None:
-    assert _schema_accepts(*where, value)
+def test_the_documented_forms_and_the_bounds_pass_both(where: tuple[str, ...], value: Any) -> None:
+    assert _schema_accepts(where, value)
     assert _settings_accept(RANGED[where], value)
 
 
