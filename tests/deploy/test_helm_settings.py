@@ -62,7 +62,7 @@ def _controller(values: dict[str, Any]) -> dict[str, Any]:
 
 
 # Every value away from its default, strings where a value may be a string; pipeline logs off.
-CHANGED = {
+CHANGED: dict[str, Any] = {
     "catalog.sync": False,
     "catalog.resyncSeconds": "1h30m",
     "catalog.deleteThreshold": "12.5%",
@@ -82,7 +82,7 @@ CHANGED_SETTINGS = {
 }
 # The other forms: numbers where CHANGED has strings (a million and more, which Helm's floats print
 # as 2e+06 unless the chart says otherwise), and the other bounds.
-OTHER = {
+OTHER: dict[str, Any] = {
     "catalog.resyncSeconds": 2_000_000,
     "catalog.deleteThreshold": 0.25,
     "catalog.deleteFloor": 0,
@@ -99,8 +99,8 @@ OTHER_SETTINGS = {
     "pipeline_log_max_bytes": 1,
     "pipeline_log_poll_seconds": 15.0,
 }
-VALUES = {"changed": CHANGED, "other": OTHER}
-INSTALLS = {
+VALUES: dict[str, dict[str, Any]] = {"changed": CHANGED, "other": OTHER}
+INSTALLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "changed": (
         {"controller": _controller(CHANGED), "intake": {"runPages": {"token": RUNS_TOKEN}}},
         CHANGED_SETTINGS,
@@ -171,6 +171,10 @@ def test_the_run_pages_token_comes_from_the_named_secret(
     assert token is not None and token.get_secret_value() == f"<{RUNS_TOKEN['key']}>"
     assert variable not in _workload(changed, "controller").env(), "only intake serves the pages"
     assert of_kind(changed.stored, "Secret") == [], "the chart writes no Secret of its own for it"
+    assert f"the Secret {RUNS_TOKEN['existingSecret']} (key {RUNS_TOKEN['key']})" in " ".join(
+        changed.notes.split()
+    ), "the notes say which Secret intake waits for"
+    assert RUNS_TOKEN["existingSecret"] not in installs["default"].notes
 
 
 # --- RBAC -------------------------------------------------------------------------------------------

@@ -125,7 +125,10 @@ def test_the_values_meet_their_schema() -> None:
         ({"controller": {"catalog": {"deleteFloor": -1}}}, "controller.catalog.deleteFloor"),
         ({"intake": {"runPages": {"token": "s3cr3t"}}}, "intake.runPages.token"),
         ({"intake": {"runPages": {"token": {"value": "s3cr3t"}}}}, "intake.runPages.token"),
-        ({"intake": {"runPages": {"token": {"existingSecret": "t", "key": ""}}}}, "intake.runPages.token.key"),
+        (
+            {"intake": {"runPages": {"token": {"existingSecret": "t", "key": ""}}}},
+            "intake.runPages.token.key",
+        ),
     ],
 )
 def test_the_schema_refuses_mistakes_where_they_are(values: dict[str, Any], where: str) -> None:
@@ -164,7 +167,7 @@ def _settings_accept(field: str, value: Any) -> bool:
     if isinstance(value, float) and value.is_integer() and field != "catalog_delete_threshold":
         value = int(value)
     try:
-        Settings(**{field: value if isinstance(value, str) else str(value)})
+        Settings.model_validate({field: value if isinstance(value, str) else str(value)})
     except ValidationError:
         return False
     return True
