@@ -198,6 +198,7 @@ class Install:
     rendered: list[Manifest]  # what Helm rendered and sent
     stored: list[Manifest]  # each of them read back from the API server
     crd: Manifest  # the ActionRun CRD as the API server holds it
+    notes: str = ""  # NOTES.txt as Helm rendered it
 
 
 @contextlib.contextmanager
@@ -254,7 +255,7 @@ def install(python: Path, *, release: str, namespace: str, values: dict[str, Any
         stored = [read_back(server, obj) for obj in rendered]
         [crd_file] = yaml.safe_load_all((CHART / "crds" / "actionruns.port-bridge.io.yaml").read_text())
         crd = read_back(server, crd_file)
-    return Install(namespace, values, rendered, stored, crd)
+    return Install(namespace, values, rendered, stored, crd, notes=answer.get("notes") or "")
 
 
 @pytest.fixture(scope="module")

@@ -77,7 +77,13 @@ def install(request: dict[str, Any]) -> dict[str, Any]:
         )
     except helm_sdkpy.HelmError as error:
         return {"error": str(error)}
-    return {"manifest": release["manifest"], "status": release["info"]["status"], "error": None}
+    info = release["info"]
+    return {
+        "manifest": release["manifest"],
+        "status": info["status"],
+        "notes": info.get("notes"),
+        "error": None,
+    }
 
 
 def _problems(obj: dict[str, Any], versions: list[str]) -> list[str]:

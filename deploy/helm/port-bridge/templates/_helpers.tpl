@@ -62,6 +62,12 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- default (printf "%s-controller" (include "port-bridge.fullname" .)) .Values.controller.lease.name }}
 {{- end }}
 
+{{/* A duration value as the settings read it: a string as given (90s, 10m, 1h30m), a number as
+whole seconds (Helm holds numbers as floats, which print as 1e+06 from a million on). */}}
+{{- define "port-bridge.duration" -}}
+{{- if kindIs "string" . }}{{ . }}{{ else }}{{ . | int64 }}{{ end }}
+{{- end }}
+
 {{- define "port-bridge.linkTemplate" -}}
 {{- if .Values.settings.linkTemplate -}}
 {{ .Values.settings.linkTemplate }}
