@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     lease_retry_seconds: float = Field(default=2.0, gt=0)
     controller_workers: int = Field(default=4, ge=1)
     controller_bind: str = "0.0.0.0:8081"
-    resync_seconds: float = Field(default=30.0, gt=0)
+    resync_seconds: float = Field(default=30.0, gt=0, le=86_400)
     retention_seconds: float = Field(
         default=7 * 24 * 3600.0,
         gt=0,
@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     # Pipeline Pods' logs in the Port run, bounded per run (port_bridge/pipelinelogs); 0 lines: off
     pipeline_log_max_lines: int = 200
     pipeline_log_max_bytes: int = 32 * 1024
-    pipeline_log_poll_seconds: float = Field(default=2.0, gt=0)
+    pipeline_log_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
 
     # Catalog sync (port_bridge/catalogsync)
     catalog_sync: bool = True

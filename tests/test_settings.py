@@ -62,6 +62,8 @@ def test_defaults_are_valid(environment: pytest.MonkeyPatch) -> None:
         ("PORT_BRIDGE_PIPELINE_LOG_MAX_BYTES", "0", "must be 1 to 524288 bytes per run"),
         ("PORT_BRIDGE_PIPELINE_LOG_MAX_BYTES", "1048576", "must be 1 to 524288 bytes per run"),
         ("PORT_BRIDGE_PIPELINE_LOG_POLL_SECONDS", "0", "Input should be greater than 0"),
+        ("PORT_BRIDGE_PIPELINE_LOG_POLL_SECONDS", "1e10", "Input should be less than or equal to 3600"),
+        ("PORT_BRIDGE_RESYNC_SECONDS", "86401", "Input should be less than or equal to 86400"),
         ("PORT_BRIDGE_CATALOG_SYNC", "maybe", "Input should be a valid boolean"),
         ("PORT_BRIDGE_CATALOG_RESYNC_SECONDS", "soon", "must be a positive duration"),
         ("PORT_BRIDGE_CATALOG_DELETE_THRESHOLD", "0", "must be a share of the mirrored entities"),
