@@ -292,6 +292,17 @@ class KratixSimulator:
             failed=self._worker.record,
         )
 
+    def _create_job(self, key: RequestKey, workflow: Workflow, pipeline: str, *, action: str) -> None:
+        """The pipeline's Job (and Pod), with the containers of the project's pipeline when it is one."""
+        containers = self._local.containers(key[0], action, workflow.index)
+        workflow.job = self._cluster.create_job(key, pipeline, action, containers=containers)
+
+    def _fail_job(self, workflow: Workflow, result: PipelineResult | None) -> None:
+        """End the pipeline's Job as failed, with what went wrong where Kratix's status-writer says it."""
+        if result is not None and result.problem:
+            self._cluster.write_log(workflow.job, "status-writer", result.problem + "\n")
+        self._cluster.finish_job(workflow.job, succeeded=False)
+
     def _completed(self, key: RequestKey, token: int, stage: str, result: PipelineResult) -> None:
         workflow = self._workflows.get(key)
         if workflow is not None and workflow.token == token and workflow.stage == stage:
@@ -307,10 +318,7 @@ class KratixSimulator:
         behaviour: Behaviour,
     ) -> None:
         pipelines, status = api.configure_pipelines, request.get("status") or {}
-        containers = self._local.containers(key[0], "configure", workflow.index)
-        workflow.job = self._cluster.create_job(
-            key, pipelines[workflow.index], "configure", containers=containers
-        )
+        self._create_job(key, workflow, pipelines[workflow.index], action="configure")
         started = eras.pipeline_started(self.era, status, pipelines, workflow.index, now=now())
         request = {**request, "status": self._write_status(api, key, status, started)}
         if behaviour.configure == "hang" and workflow.index == behaviour.pipeline_index:
@@ -381,9 +389,7 @@ class KratixSimulator:
         status: dict[str, Any],
         result: PipelineResult | None,
     ) -> None:
-        if result is not None and result.problem:
-            self._cluster.write_log(workflow.job, "status-writer", result.problem + "\n")
-        self._cluster.finish_job(workflow.job, succeeded=False)
+        self._fail_job(workflow, result)
         failed = eras.pipeline_failed(self.era, status, api.configure_pipelines, workflow.index, now=now())
         self._write_status(api, key, status, failed)
         workflow.stage = "failed"
@@ -477,8 +483,7 @@ class KratixSimulator:
         if not api.delete_pipelines:
             self._schedule(key, workflow, self.timings.pickup)
             return
-        containers = self._local.containers(key[0], "delete", 0)
-        workflow.job = self._cluster.create_job(key, api.delete_pipelines[0], "delete", containers=containers)
+        self._create_job(key, workflow, api.delete_pipelines[0], action="delete")
         failing = self.rules.behaviour_for(*key).delete == "fail"
         if failing or not self._launch(api, key, workflow, request, action="delete"):
             self._schedule(key, workflow, self.timings.delete_pipeline)
@@ -495,9 +500,7 @@ class KratixSimulator:
         if api.delete_pipelines and (
             behaviour.delete == "fail" or (result is not None and not result.succeeded)
         ):
-            if result is not None and result.problem:
-                self._cluster.write_log(workflow.job, "status-writer", result.problem + "\n")
-            self._cluster.finish_job(workflow.job, succeeded=False)
+            self._fail_job(workflow, result)
             status = request.get("status") or {}
             self._write_status(api, key, status, eras.delete_failed(self.era, status, now=now()))
             workflow.stage = (

@@ -21,10 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from port_bridge_sandbox.port.catalog import action_blueprint
 from port_bridge_sandbox.port.state import PortState
 from port_bridge_sandbox.port.templating import render
-from port_bridge_sandbox.port.webhook import trigger_context
+from port_bridge_sandbox.port.webhook import selected_entity, trigger_context
 
 MAX_WORKFLOW_INPUTS = 10
 
@@ -67,7 +66,7 @@ class WorkflowDispatcher:
         if method.get("type") != "GITHUB":
             raise ValueError(f"action {action_identifier!r} is not a GITHUB action")
         operation = action["trigger"].get("operation", "CREATE")
-        entity_json = self._entity(action, entity, operation)
+        entity_json = selected_entity(self._state, action, entity, operation)
         run = self._state.create_run(
             action_identifier,
             properties=inputs or {},
@@ -115,14 +114,6 @@ class WorkflowDispatcher:
             return
         status = "SUCCESS" if success else "FAILURE"
         self._state.update_run(dispatch.run_id, {"status": status}, request="workflow conclusion")
-
-    def _entity(self, action: Mapping[str, Any], entity: str | None, operation: str) -> dict[str, Any]:
-        if operation == "CREATE" or entity is None:
-            return {}
-        blueprint = action_blueprint(action)
-        if blueprint is None:
-            raise ValueError(f"action {action['identifier']!r} names no blueprint to find {entity!r} in")
-        return self._state.entity(blueprint, entity)
 
 
 def _check_inputs(sent: Mapping[str, str], declared: Mapping[str, Mapping[str, Any]] | None) -> None:

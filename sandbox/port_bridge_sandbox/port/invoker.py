@@ -29,13 +29,18 @@ from typing import Any, Literal
 import requests
 
 from port_bridge_sandbox.port.agent import AgentReporter, agent_message, agent_serialised
-from port_bridge_sandbox.port.catalog import action_blueprint
 from port_bridge_sandbox.port.errors import PortError
 from port_bridge_sandbox.port.forms import fill_form
 from port_bridge_sandbox.port.runs import Run
 from port_bridge_sandbox.port.state import PortState
 from port_bridge_sandbox.port.templating import TemplateError, render, render_string
-from port_bridge_sandbox.port.webhook import legacy_envelope, port_json, sign, trigger_context
+from port_bridge_sandbox.port.webhook import (
+    legacy_envelope,
+    port_json,
+    selected_entity,
+    sign,
+    trigger_context,
+)
 
 log = logging.getLogger(__name__)
 
@@ -273,17 +278,8 @@ class ActionInvoker:
     def _entity(
         self, action: Mapping[str, Any], entity: str | Mapping[str, Any] | None, operation: str
     ) -> dict[str, Any]:
-        if operation == "CREATE" or entity is None:
-            return {}
-        if isinstance(entity, Mapping):
-            return dict(entity)
-        blueprint = action_blueprint(action)
-        if blueprint is None:
-            raise ValueError(
-                f"action {action['identifier']!r} names no blueprint to find entity {entity!r} in"
-            )
         try:
-            return self._state.entity(blueprint, entity)
+            return selected_entity(self._state, action, entity, operation)
         except PortError as error:
             raise LookupError(error.message) from None
 

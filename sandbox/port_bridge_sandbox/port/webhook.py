@@ -16,7 +16,7 @@ from typing import Any
 
 from port_bridge_sandbox.port.catalog import action_blueprint
 from port_bridge_sandbox.port.clock import now_iso
-from port_bridge_sandbox.port.state import user_id_for
+from port_bridge_sandbox.port.state import PortState, user_id_for
 
 
 def sign(content: bytes, *, secret: str, timestamp: str) -> str:
@@ -102,3 +102,18 @@ def legacy_envelope(context: Mapping[str, Any], action: Mapping[str, Any]) -> di
             "censoredProperties": [],
         },
     }
+
+
+def selected_entity(
+    state: PortState, action: Mapping[str, Any], entity: str | Mapping[str, Any] | None, operation: str
+) -> dict[str, Any]:
+    """The entity a DAY-2 or DELETE run is on, as Port puts it in the trigger context: ``{}`` for a
+    CREATE; raises :class:`~.errors.PortError` when the entity is not in the catalog."""
+    if operation == "CREATE" or entity is None:
+        return {}
+    if isinstance(entity, Mapping):
+        return dict(entity)
+    blueprint = action_blueprint(action)
+    if blueprint is None:
+        raise ValueError(f"action {action['identifier']!r} names no blueprint to find entity {entity!r} in")
+    return state.entity(blueprint, entity)
